@@ -1,0 +1,253 @@
+package shepherd
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"go.uber.org/multierr"
+)
+
+// A Group runs a batch of tasks, each in its own goroutine, and waits for
+// them. It is errgroup with the sharp edges removed: tasks have names, a
+// panic becomes an error instead of a crash, and once the group's context is
+// done no new task starts.
+//
+// The first task to fail (return a non-nil error, panic, or call
+// runtime.Goexit) cancels the group's context with that failure as its
+// cause, so the other tasks can stop early. Wait reports the first failure
+// first, followed by any later failures that were not mere echoes of the
+// cancellation.
+//
+// A Group must be created with NewGroup. Calls to Go and TryGo must happen
+// before Wait, or from inside a task of the same group.
+type Group struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	path   string
+	ev     *events
+	sem    chan struct{} // nil without Limit
+
+	wg     sync.WaitGroup
+	waited atomic.Bool
+
+	// labels caches the task context of the last name used: building it
+	// allocates, and batches usually reuse one name for many tasks.
+	labels atomic.Pointer[taskLabels]
+
+	mu       sync.Mutex
+	err      error // failures, first one first
+	refused  bool  // a task was not started, or stopped early, because ctx was done
+	finished bool
+	result   error
+}
+
+type taskLabels struct {
+	name string
+	path string
+	ctx  context.Context
+}
+
+// GroupOption configures a Group.
+type GroupOption func(*groupConfig)
+
+type groupConfig struct {
+	limit    int
+	limitSet bool
+}
+
+// Limit bounds the number of tasks of the group that run at once to n. Go
+// blocks while n tasks are running; TryGo returns false. n must be at
+// least 1; to leave a group unbounded, omit Limit.
+func Limit(n int) GroupOption {
+	return func(c *groupConfig) { c.limit, c.limitSet = n, true }
+}
+
+// NewGroup returns a Group whose tasks run with a context derived from ctx.
+// When ctx comes from a shepherd task or service, the group's tasks are
+// named below it: a task "fetch" in a group created by the service
+// "app/api" has the path "app/api/fetch".
+//
+// NewGroup panics if ctx is nil or Limit is less than 1.
+func NewGroup(ctx context.Context, opts ...GroupOption) *Group {
+	if ctx == nil {
+		panic("shepherd: NewGroup(nil): nil context; pass context.Background() or the caller's context")
+	}
+	var cfg groupConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	g := &Group{}
+	if s := scopeOf(ctx); s != nil {
+		g.path, g.ev = s.path, s.ev
+	}
+	if cfg.limitSet {
+		if cfg.limit < 1 {
+			panic("shepherd: NewGroup: Limit(" + strconv.Itoa(cfg.limit) + ") for group " + quote(g.path) +
+				": a group needs at least one slot; omit Limit to leave it unbounded")
+		}
+		g.sem = make(chan struct{}, cfg.limit)
+	}
+	g.ctx, g.cancel = context.WithCancelCause(ctx)
+	return g
+}
+
+// Context returns the group's context: it is done when a task fails, when
+// the parent context is done, or when Wait returns.
+func (g *Group) Context() context.Context { return g.ctx }
+
+// Go starts fn in a new goroutine owned by the group, as the task called
+// name. fn receives a context that is cancelled when any task of the group
+// fails or the parent context is done.
+//
+// With a Limit, Go blocks until a slot is free. Once the group's context is
+// done, Go starts nothing and returns at once: Wait then reports the cause,
+// so the skipped work is not mistaken for success.
+//
+// Go panics if name is empty, fn is nil, or Wait has already returned.
+func (g *Group) Go(name string, fn func(ctx context.Context) error) {
+	t := g.prepare("Go", name, fn)
+	if g.sem != nil {
+		select {
+		case g.sem <- struct{}{}:
+		case <-g.ctx.Done():
+			g.refuse()
+			return
+		}
+	}
+	g.start(t, fn)
+}
+
+// TryGo starts fn like Go if the group has a free slot, and reports whether
+// it did. It returns false without blocking when the group is at its Limit
+// or its context is done.
+func (g *Group) TryGo(name string, fn func(ctx context.Context) error) bool {
+	t := g.prepare("TryGo", name, fn)
+	if g.sem != nil {
+		select {
+		case g.sem <- struct{}{}:
+		default:
+			return false
+		}
+	}
+	return g.start(t, fn)
+}
+
+// prepare checks a Go call and returns the task's labelled context.
+func (g *Group) prepare(method, name string, fn func(context.Context) error) *taskLabels {
+	if g.ctx == nil {
+		panic("shepherd: Group." + method + "(" + quote(name) + ") on a Group not made by NewGroup; create it with shepherd.NewGroup(ctx)")
+	}
+	if g.waited.Load() {
+		panic("shepherd: Group." + method + "(" + quote(name) + ") after Wait returned in group " + quote(g.path) +
+			"; start every task before Wait, or use a new Group")
+	}
+	if name == "" {
+		panic("shepherd: Group." + method + " with an empty task name in group " + quote(g.path) +
+			"; name every task so failures and stuck reports can say which one")
+	}
+	if fn == nil {
+		panic("shepherd: Group." + method + "(" + quote(name) + ", nil) in group " + quote(g.path) +
+			": fn is nil; pass the function the task runs")
+	}
+	t := g.labels.Load()
+	if t == nil || t.name != name {
+		path := joinPath(g.path, name)
+		t = &taskLabels{name: name, path: path, ctx: taskContext(g.ctx, path, g.ev)}
+		g.labels.Store(t)
+	}
+	return t
+}
+
+// start runs fn once a slot, if any, is held; it gives the slot back and
+// reports false when the group's context is already done.
+func (g *Group) start(t *taskLabels, fn func(context.Context) error) bool {
+	if g.ctx.Err() != nil {
+		if g.sem != nil {
+			<-g.sem
+		}
+		g.refuse()
+		return false
+	}
+	g.wg.Add(1)
+	go g.run(t, fn)
+	return true
+}
+
+func (g *Group) run(t *taskLabels, fn func(context.Context) error) {
+	setLabels(t.ctx)
+	var err error
+	returned := false
+	defer func() {
+		if !returned {
+			err = exitError(t.path, recover())
+		}
+		if g.sem != nil {
+			<-g.sem
+		}
+		if err != nil {
+			g.fail(t.path, err)
+		}
+		g.wg.Done()
+	}()
+	err = fn(t.ctx)
+	returned = true
+}
+
+func (g *Group) refuse() {
+	g.mu.Lock()
+	g.refused = true
+	g.mu.Unlock()
+}
+
+// fail records a task's failure; the first one cancels the group.
+func (g *Group) fail(path string, err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if echoes(g.ctx, err) {
+		g.refused = true
+		return
+	}
+	err = attribute(path, err)
+	g.ev.failed(path, err)
+	if g.err == nil {
+		g.err = err
+		g.cancel(err)
+		return
+	}
+	g.err = multierr.Append(g.err, err)
+}
+
+// Wait blocks until every task started by Go or TryGo has returned, then
+// cancels the group's context and returns the group's result:
+//
+//   - the first failure, combined (multierr) with any later failures that
+//     did not merely echo the cancellation, each naming its task;
+//   - otherwise, if a task was refused or stopped with the context's error
+//     because the group's context was done, the context's cause (for
+//     example context.Canceled from the parent), since some work did not run;
+//   - otherwise nil.
+//
+// Wait may be called more than once and from several goroutines; every
+// call returns the same result. Go must not be called after Wait returned.
+func (g *Group) Wait() error {
+	if g.ctx == nil {
+		panic("shepherd: Group.Wait on a Group not made by NewGroup; create it with shepherd.NewGroup(ctx)")
+	}
+	g.wg.Wait()
+	g.waited.Store(true)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.finished {
+		g.finished = true
+		switch {
+		case g.err != nil:
+			g.result = g.err
+		case g.refused:
+			g.result = context.Cause(g.ctx)
+		}
+		g.cancel(g.result)
+	}
+	return g.result
+}

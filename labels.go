@@ -1,0 +1,57 @@
+package shepherd
+
+import (
+	"context"
+	"runtime/pprof"
+)
+
+// LabelPath is the pprof label key under which every goroutine started by
+// shepherd records the path of its owner, such as "app/api/fetch users".
+// Goroutines started from inside a task with a plain go statement inherit
+// the label, so `go tool pprof -tagfocus` and goroutine dumps can attribute
+// them too.
+const LabelPath = "shepherd.path"
+
+// scopeKey is the context key under which a task's scope travels, so that a
+// Group or Supervisor created inside a task extends its owner's path and
+// reports to its owner's sinks.
+type scopeKey struct{}
+
+// scope is what a task knows about where it lives in the tree.
+type scope struct {
+	path string
+	ev   *events // nil when nobody listens
+}
+
+func scopeOf(ctx context.Context) *scope {
+	s, _ := ctx.Value(scopeKey{}).(*scope)
+	return s
+}
+
+// Path returns the shepherd path of the task or service that ctx belongs
+// to, such as "app/api", or "" when ctx did not come from shepherd.
+func Path(ctx context.Context) string {
+	if s := scopeOf(ctx); s != nil {
+		return s.path
+	}
+	return ""
+}
+
+func joinPath(parent, name string) string {
+	if parent == "" {
+		return name
+	}
+	return parent + "/" + name
+}
+
+// taskContext derives the context a task runs with: its own scope and its
+// pprof label. It allocates, so callers build it once per name and reuse it
+// rather than once per goroutine.
+func taskContext(parent context.Context, path string, ev *events) context.Context {
+	ctx := pprof.WithLabels(parent, pprof.Labels(LabelPath, path))
+	return context.WithValue(ctx, scopeKey{}, &scope{path: path, ev: ev})
+}
+
+// setLabels gives the calling goroutine the pprof labels carried by ctx;
+// goroutines it starts later inherit them.
+func setLabels(ctx context.Context) { pprof.SetGoroutineLabels(ctx) }

@@ -1,0 +1,129 @@
+package shepherd
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+)
+
+// ErrGoexit is the failure of a task that called runtime.Goexit instead of
+// returning, for example through t.FailNow in a test helper. shepherd
+// reports it so that Wait and Run never hang on a task that vanished.
+var ErrGoexit = errors.New("runtime.Goexit called before the task returned")
+
+// PanicError is the failure of a task that panicked. shepherd recovers every
+// panic in the goroutines it starts and reports it as a *PanicError, so that
+// the owner decides what happens instead of the runtime killing the process.
+//
+// errgroup deliberately lets panics crash the program; shepherd does not,
+// because a supervisor that dies with its first misbehaving child cannot
+// stop the others in order or report what happened.
+type PanicError struct {
+	// Task is the path of the task that panicked, such as "app/api".
+	Task string
+	// Value is the value passed to panic.
+	Value any
+
+	// The stack is captured as program counters, which is cheap, and only
+	// symbolized when somebody asks for it.
+	pcs []uintptr
+}
+
+// Error reports the task and the panic value. The stack is left out to keep
+// log lines short; call Stack for it.
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("task %q panicked: %v", e.Task, e.Value)
+}
+
+// Unwrap returns the panic value when it is an error, so that errors.Is and
+// errors.As see through a panic(err).
+func (e *PanicError) Unwrap() error {
+	err, _ := e.Value.(error)
+	return err
+}
+
+// Stack returns the stack of the panicking goroutine at the point of the
+// panic, innermost call first, one "function\n\tfile:line" entry per frame.
+func (e *PanicError) Stack() string {
+	var b strings.Builder
+	frames := runtime.CallersFrames(e.pcs)
+	// The captured stack starts inside the recovering defer; the reader
+	// wants it to start at the call that panicked.
+	skipping := panicked(e.pcs)
+	for {
+		f, more := frames.Next()
+		switch {
+		case skipping && f.Function == "runtime.gopanic":
+			skipping = false
+			if more {
+				// Frames such as runtime.panicmem sit between gopanic and
+				// the faulting call; they are noise.
+				for {
+					f, more = frames.Next()
+					if !strings.HasPrefix(f.Function, "runtime.") || !more {
+						break
+					}
+				}
+				fmt.Fprintf(&b, "%s\n\t%s:%d\n", f.Function, f.File, f.Line)
+			}
+		case !skipping:
+			fmt.Fprintf(&b, "%s\n\t%s:%d\n", f.Function, f.File, f.Line)
+		}
+		if !more {
+			return b.String()
+		}
+	}
+}
+
+// panicked reports whether runtime.gopanic is on the captured stack; when it
+// is not (a stack captured some other way) Stack prints every frame.
+func panicked(pcs []uintptr) bool {
+	frames := runtime.CallersFrames(pcs)
+	for {
+		f, more := frames.Next()
+		if f.Function == "runtime.gopanic" {
+			return true
+		}
+		if !more {
+			return false
+		}
+	}
+}
+
+// newPanicError must be called from the deferred function that recovered
+// the panic, while the panicking frames are still on the stack.
+func newPanicError(task string, value any) *PanicError {
+	var buf [64]uintptr
+	n := runtime.Callers(2, buf[:])
+	pcs := make([]uintptr, n)
+	copy(pcs, buf[:n])
+	return &PanicError{Task: task, Value: value, pcs: pcs}
+}
+
+// exitError turns the state of a task's deferred function into its
+// failure: r is what recover returned after fn did not return normally.
+// A nil r means the goroutine is unwinding through runtime.Goexit.
+func exitError(path string, r any) error {
+	if r == nil {
+		return &TaskError{Path: path, Err: ErrGoexit}
+	}
+	return newPanicError(path, r)
+}
+
+// Catch calls fn and returns its error, turning a panic in fn into a
+// *PanicError attributed to task. Use it for code that runs outside a Group
+// or Supervisor but must not crash the process, such as a callback.
+//
+// Catch cannot stop runtime.Goexit: the calling goroutine still exits.
+func Catch(task string, fn func() error) (err error) {
+	if fn == nil {
+		panic("shepherd: Catch(" + quote(task) + ", nil): fn is nil; pass the function to run")
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = newPanicError(task, r)
+		}
+	}()
+	return fn()
+}
