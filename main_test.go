@@ -1,7 +1,10 @@
 package shepherd_test
 
 import (
+	"log/slog"
+	"runtime"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 )
@@ -27,3 +30,18 @@ func mustPanic(t *testing.T, fn func()) (msg string) {
 	fn()
 	return ""
 }
+
+// eventually polls cond until it holds, failing the test after a bound
+// generous enough for a loaded CI machine.
+func eventually(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10s")
+		}
+		runtime.Gosched()
+	}
+}
+
+var discard = slog.New(slog.DiscardHandler)

@@ -1,0 +1,291 @@
+package shepherd
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// A child is one service of a Supervisor.
+type child struct {
+	name    string
+	path    string
+	svc     Service
+	cfg     serviceConfig
+	signals bool // svc calls Ready itself
+
+	// Owned by the supervisor's Run goroutine; written under the
+	// supervisor's mu where Snapshot reads them.
+	cur          *run       // the current run, nil when not running
+	restartDue   *time.Time // when a pending restart is due
+	pendingStart bool       // added while running, not yet started
+	attempt      int        // restarts since the last stable run
+	restarts     int        // restarts in total
+	state        State
+	since        time.Time
+	lastErr      error
+}
+
+// A run is one call of a service's Run.
+type run struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	ready  *readiness
+	done   chan struct{} // closed when Run returned
+	err    error         // what Run returned; read after done
+	start  time.Time
+
+	stopped  bool          // the supervisor asked it to stop
+	stopDone chan struct{} // closed when Stop returned; nil if not a Stopper or not asked
+	stopErr  error
+}
+
+func closed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *Supervisor) setState(c *child, st State, err error) {
+	s.mu.Lock()
+	c.state, c.since = st, time.Now()
+	if err != nil {
+		c.lastErr = err
+	}
+	s.mu.Unlock()
+}
+
+// startChild starts one run of c and waits until it is ready. It returns
+// what Run returned if it returned with an error before it was ready; nil
+// if it became ready or returned nil, or if the wait was cut short by a stop
+// request or the start timeout (which fails the supervisor).
+func (s *Supervisor) startChild(ctx context.Context, c *child) error {
+	r := &run{ready: newReadiness(), done: make(chan struct{}), start: time.Now()}
+	rctx := taskContext(s.base, c.path, s.ev)
+	rctx, r.cancel = context.WithCancelCause(rctx)
+	r.ctx = context.WithValue(rctx, readyKey{}, r.ready)
+	s.mu.Lock()
+	c.cur, c.restartDue = r, nil
+	s.mu.Unlock()
+	s.setState(c, StateStarting, nil)
+	s.ev.emit(Event{Kind: EventStarting, Path: c.path, Attempt: c.restarts})
+	go s.runChild(c, r)
+
+	timeout := time.NewTimer(s.cfg.startTimeout)
+	defer timeout.Stop()
+	for {
+		select {
+		case <-r.ready.ch:
+			s.setState(c, StateRunning, nil)
+			s.ev.emit(Event{Kind: EventReady, Path: c.path, Attempt: c.restarts})
+			return nil
+		case <-r.done:
+			s.mu.Lock()
+			c.cur = nil
+			s.mu.Unlock()
+			if r.err == nil {
+				s.setState(c, StateStopped, nil)
+				s.ev.emit(Event{Kind: EventExited, Path: c.path})
+			}
+			return r.err
+		case <-timeout.C:
+			err := &TaskError{Path: c.path, Err: errors.New("not ready after " + s.cfg.startTimeout.String() + " (StartTimeout)")}
+			s.failed(c, err)
+			// The run is still going: leave it for shutdown to stop, so that
+			// it is awaited like every other.
+			s.fail(err)
+			return nil
+		case <-ctx.Done():
+			return nil
+		case <-s.stopCh:
+			return nil
+		case <-s.wake:
+			// Another service exited while this one was starting: a failure
+			// that nothing restarts stops the start; anything else waits for
+			// the main loop.
+			if s.fatalExit() {
+				return nil
+			}
+		}
+	}
+}
+
+// runChild is the goroutine of one run.
+func (s *Supervisor) runChild(c *child, r *run) {
+	setLabels(r.ctx)
+	returned := false
+	defer func() {
+		if !returned {
+			r.err = exitError(c.path, recover())
+		}
+		close(r.done)
+		s.poke()
+	}()
+	if !c.signals {
+		r.ready.signal()
+	}
+	r.err = c.svc.Run(r.ctx)
+	returned = true
+}
+
+func (s *Supervisor) failed(c *child, err error) {
+	s.setState(c, StateFailed, err)
+	s.ev.failed(c.path, err)
+}
+
+// fatalExit reports whether some running service has exited with a
+// failure that its restart policy does not cover, and records it.
+func (s *Supervisor) fatalExit() bool {
+	for _, c := range s.snapshotChildren() {
+		r := c.cur
+		if r == nil || !closed(r.done) || r.err == nil || c.cfg.restart != Never || errors.Is(r.err, ErrDoNotRestart) {
+			continue
+		}
+		s.mu.Lock()
+		c.cur = nil
+		s.mu.Unlock()
+		err := attribute(c.path, r.err)
+		s.failed(c, err)
+		s.fail(err)
+		return true
+	}
+	s.poke() // leave the exit for the main loop
+	return false
+}
+
+// handleExits processes the services whose Run returned on their own.
+func (s *Supervisor) handleExits(ctx context.Context) {
+	for _, c := range s.snapshotChildren() {
+		r := c.cur
+		if r == nil || !closed(r.done) {
+			continue
+		}
+		s.mu.Lock()
+		c.cur = nil
+		s.mu.Unlock()
+		s.exited(ctx, c, r.err, time.Since(r.start))
+		if s.failure != nil {
+			return
+		}
+	}
+}
+
+// exited decides what happens after a run of c ended with err while the
+// supervisor was running: finish it, restart it (and others, by strategy),
+// or fail the supervisor.
+func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor time.Duration) {
+	failure := err != nil && !errors.Is(err, ErrDoNotRestart)
+	switch {
+	case err == nil:
+		s.setState(c, StateStopped, nil)
+		s.ev.emit(Event{Kind: EventExited, Path: c.path})
+	case errors.Is(err, ErrStopTree):
+		s.setState(c, StateStopped, err)
+		s.fail(attribute(c.path, err))
+		return
+	case !failure:
+		s.setState(c, StateStopped, nil)
+		s.ev.emit(Event{Kind: EventExited, Path: c.path, Err: err})
+		return
+	default:
+		s.failed(c, attribute(c.path, err))
+	}
+	restart := c.cfg.restart == Always || (c.cfg.restart == OnFailure && failure)
+	if !restart || s.stopping(ctx) {
+		if failure {
+			s.fail(attribute(c.path, err))
+		}
+		return
+	}
+	if !s.restarts.allow(time.Now()) {
+		s.fail(&RestartLimitError{
+			Supervisor: s.path, Service: c.path,
+			Restarts: s.cfg.maxRestarts, Period: s.cfg.restartPeriod,
+			Last: err,
+		})
+		return
+	}
+	if runFor >= c.cfg.backoff.resetAfter() {
+		c.attempt = 0
+	}
+	c.attempt++
+	delay := c.cfg.backoff.delay(c.attempt, s.rnd)
+	s.mu.Lock()
+	c.restarts++
+	s.mu.Unlock()
+	s.setState(c, StateRestarting, nil)
+	s.ev.emit(Event{Kind: EventRestarting, Path: c.path, Err: err, Attempt: c.restarts, Delay: delay})
+
+	set := s.restartSet(c)
+	// The others in the set are stopped now, in reverse order, and started
+	// again with c once its delay has passed.
+	others := slices.DeleteFunc(slices.Clone(set), func(o *child) bool { return o == c })
+	if err := s.stopSet(others, errRestart, time.Now().Add(s.cfg.shutdownTimeout), false); err != nil {
+		s.fail(err)
+		return
+	}
+	due := time.Now().Add(delay)
+	s.mu.Lock()
+	for _, o := range set {
+		o.restartDue = &due
+	}
+	s.mu.Unlock()
+	s.armTimer()
+}
+
+// errRestart is the cause given to services stopped so that they can be
+// restarted along with a sibling.
+var errRestart = errors.New("shepherd: restarting with a sibling")
+
+// restartSet returns the services the strategy restarts when c must be
+// restarted, in Add order.
+func (s *Supervisor) restartSet(c *child) []*child {
+	all := s.snapshotChildren()
+	switch s.cfg.strategy {
+	case OneForAll:
+		return all
+	case RestForOne:
+		return all[slices.Index(all, c):]
+	}
+	return []*child{c}
+}
+
+// armTimer sets the timer to the earliest pending restart.
+func (s *Supervisor) armTimer() {
+	var next *time.Time
+	for _, c := range s.snapshotChildren() {
+		if c.restartDue != nil && (next == nil || c.restartDue.Before(*next)) {
+			next = c.restartDue
+		}
+	}
+	s.timer.Stop()
+	if next != nil {
+		s.timer.Reset(time.Until(*next))
+	}
+}
+
+// startDue starts the services whose restart is due, in Add order.
+func (s *Supervisor) startDue(ctx context.Context) {
+	now := time.Now()
+	var due []*child
+	for _, c := range s.snapshotChildren() {
+		if c.restartDue != nil && !c.restartDue.After(now) {
+			due = append(due, c)
+		}
+	}
+	if err := s.startSet(ctx, due, false); err != nil {
+		s.fail(err)
+	}
+	s.armTimer()
+}
+
+// echoesStop reports whether err, returned by a service that was asked to
+// stop, only repeats the request.
+func echoesStop(r *run, err error) bool {
+	return errors.Is(err, http.ErrServerClosed) || errors.Is(err, errRestart) || echoes(r.ctx, err)
+}

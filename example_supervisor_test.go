@@ -1,0 +1,76 @@
+package shepherd_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/pprof"
+	"time"
+
+	"github.com/shepherd-go/shepherd"
+)
+
+// An API server and its pprof server under one Supervisor: they start in
+// order, and stop together in reverse order, draining in-flight requests.
+func ExampleSupervisor() {
+	apiMux := http.NewServeMux()
+	apiMux.HandleFunc("/ping", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "pong") })
+	debugMux := http.NewServeMux()
+	debugMux.HandleFunc("/debug/pprof/", pprof.Index)
+
+	api := shepherd.HTTPServer(&http.Server{Addr: "127.0.0.1:0", Handler: apiMux})
+	debug := shepherd.HTTPServer(&http.Server{Addr: "127.0.0.1:0", Handler: debugMux})
+
+	ctx, stop := context.WithCancel(context.Background())
+	sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(5*time.Second))
+	sup.Add("debug", debug)
+	sup.Add("api", api)
+	// Started only once both servers listen.
+	sup.Add("client", shepherd.ServiceFunc(func(ctx context.Context) error {
+		resp, err := http.Get("http://" + api.Addr().String() + "/ping")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		fmt.Println(string(body))
+		stop() // in a program: os.Exit(shepherd.Main(sup)) stops on SIGTERM
+		return nil
+	}))
+	fmt.Println("Run:", sup.Run(ctx))
+	// Output:
+	// pong
+	// Run: <nil>
+}
+
+func ExampleSupervisor_Add() {
+	sup := shepherd.NewSupervisor("app")
+	sup.Add("migrate", shepherd.ServiceFunc(func(ctx context.Context) error {
+		fmt.Println("migrating")
+		return nil // finished: the others run on
+	}))
+	sup.Add("cache", shepherd.ReadyFunc(func(ctx context.Context) error {
+		fmt.Println("warming cache")
+		shepherd.Ready(ctx) // the next service starts only now
+		return nil
+	}))
+	sup.Add("api", shepherd.ServiceFunc(func(ctx context.Context) error {
+		fmt.Println("serving")
+		return nil
+	}))
+	fmt.Println("Run:", sup.Run(context.Background()))
+	// Output:
+	// migrating
+	// warming cache
+	// serving
+	// Run: <nil>
+}
+
+func ExampleMain() {
+	sup := shepherd.NewSupervisor("app")
+	sup.Add("job", shepherd.ServiceFunc(func(ctx context.Context) error { return nil }))
+	code := shepherd.Main(sup, shepherd.MainLogger(discard))
+	fmt.Println("exit code:", code) // a program would call os.Exit(code)
+	// Output: exit code: 0
+}

@@ -1,0 +1,106 @@
+// Command server is the API server and its pprof server done right: both,
+// plus a background loop, run under one Supervisor.
+//
+//   - They start in order, each once the one before is listening.
+//   - Ctrl-C (or SIGTERM) stops them in reverse order: the API server stops
+//     accepting and drains in-flight requests (try /slow), the pprof server
+//     and the loop stop too, and the process exits 0.
+//   - If either server fails, the other stops as well; nothing is left
+//     running as a zombie, and the exit code says what happened.
+//   - A second Ctrl-C exits at once, printing what was still running.
+//
+// Run it and try:
+//
+//	curl localhost:8080/ping
+//	curl 'localhost:8080/slow?d=5s' & sleep 1; kill -TERM %go-run-pid
+//	curl localhost:8081/debug/pprof/goroutine?debug=1   # labels show owners
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"time"
+
+	"github.com/shepherd-go/shepherd"
+)
+
+func main() {
+	addr := flag.String("addr", ":8080", "API listen address")
+	debugAddr := flag.String("debug-addr", "127.0.0.1:8081", "pprof listen address; keep it on localhost")
+	shutdown := flag.Duration("shutdown", 15*time.Second, "shutdown budget")
+	flag.Parse()
+
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	sup := newApp(*addr, *debugAddr, *shutdown, log)
+	os.Exit(shepherd.Main(sup))
+}
+
+// newApp wires the program: the loop, the pprof server, the API server, and
+// a last service that announces the addresses once both servers listen.
+func newApp(addr, debugAddr string, shutdown time.Duration, log *slog.Logger) *shepherd.Supervisor {
+	api := shepherd.HTTPServer(&http.Server{Addr: addr, Handler: apiHandler(), ReadHeaderTimeout: 5 * time.Second})
+	debug := shepherd.HTTPServer(&http.Server{Addr: debugAddr, Handler: debugHandler(), ReadHeaderTimeout: 5 * time.Second})
+
+	sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(shutdown), shepherd.Logger(log))
+	sup.Add("ticker", shepherd.ServiceFunc(tick(log)))
+	sup.Add("debug", debug)
+	sup.Add("api", api)
+	sup.Add("announce", shepherd.ServiceFunc(func(ctx context.Context) error {
+		// Starts only once the servers before it are listening.
+		fmt.Printf("api listening on %s\ndebug listening on %s\n", api.Addr(), debug.Addr())
+		return nil
+	}))
+	return sup
+}
+
+func apiHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ping", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "pong")
+	})
+	// /slow?d=2s answers after d: a request that is in flight when the
+	// server is asked to stop, and finishes during the drain.
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		d, err := time.ParseDuration(r.URL.Query().Get("d"))
+		if err != nil {
+			d = 2 * time.Second
+		}
+		select {
+		case <-time.After(d):
+			fmt.Fprintf(w, "done after %v\n", d)
+		case <-r.Context().Done():
+		}
+	})
+	return mux
+}
+
+func debugHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// tick is a background loop: it stops when its context is cancelled.
+func tick(log *slog.Logger) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-t.C:
+				log.Info("tick")
+			}
+		}
+	}
+}

@@ -1,0 +1,143 @@
+package shepherd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"go.uber.org/multierr"
+)
+
+// Exit codes returned by Main, for orchestrators and scripts.
+const (
+	// ExitOK: the service stopped cleanly, on a signal or on its own, or
+	// only ErrStopTree ended it.
+	ExitOK = 0
+	// ExitFailure: the service failed.
+	ExitFailure = 1
+	// ExitStuck: the service stopped, but some part of it did not return
+	// within its shutdown budget (a *StuckError).
+	ExitStuck = 3
+	// ExitForced is added to the signal number when a second signal forced
+	// Main to return before the shutdown finished: 130 for SIGINT, 143 for
+	// SIGTERM, the shell's convention for "killed by a signal".
+	ExitForced = 128
+)
+
+// A MainOption configures Main.
+type MainOption func(*mainConfig)
+
+type mainConfig struct {
+	signals []os.Signal
+	log     *slog.Logger
+	report  io.Writer
+}
+
+// Signals sets the signals that stop the service (SIGINT and SIGTERM if
+// unset).
+func Signals(sig ...os.Signal) MainOption {
+	return func(c *mainConfig) { c.signals = sig }
+}
+
+// MainLogger sets where Main logs the outcome; without it Main uses the
+// Supervisor's Logger, if svc is a Supervisor that has one, else
+// slog.Default(). Stuck reports, which are many lines of stacks, are
+// written to os.Stderr as plain text.
+func MainLogger(l *slog.Logger) MainOption {
+	return func(c *mainConfig) { c.log = l }
+}
+
+// Main runs svc until it returns or the process receives SIGINT or SIGTERM,
+// which starts a graceful stop; a second signal makes Main return at once,
+// logging the stacks of every goroutine shepherd owns so the operator sees
+// what was still running. It returns the process exit code (see ExitOK and
+// the others) and does not call os.Exit, so that deferred calls run and
+// tests can call it:
+//
+//	func main() { os.Exit(shepherd.Main(sup)) }
+func Main(svc Service, opts ...MainOption) int {
+	if svc == nil {
+		panic("shepherd: Main(nil): pass the service (usually a *Supervisor) to run")
+	}
+	cfg := mainConfig{signals: []os.Signal{os.Interrupt, syscall.SIGTERM}, report: os.Stderr}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	log := cfg.log
+	if log == nil {
+		if sup, ok := svc.(*Supervisor); ok && sup.cfg.log != nil {
+			log = sup.cfg.log
+		} else {
+			log = slog.Default()
+		}
+	}
+
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, cfg.signals...)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+
+	errc := make(chan error, 1)
+	go func() { errc <- Catch("main", func() error { return svc.Run(ctx) }) }()
+	select {
+	case err := <-errc:
+		return exitCode(log, cfg.report, err)
+	case sig := <-sigs:
+		log.Info("shepherd: signal received, stopping", "signal", sig.String())
+		cancel(fmt.Errorf("shepherd: received %v", sig))
+	}
+	select {
+	case err := <-errc:
+		return exitCode(log, cfg.report, err)
+	case sig := <-sigs:
+		log.Error("shepherd: second signal received, exiting before the shutdown finished", "signal", sig.String())
+		fmt.Fprint(cfg.report, ownedReport())
+		code := ExitForced
+		if s, ok := sig.(syscall.Signal); ok {
+			code += int(s)
+		}
+		return code
+	}
+}
+
+func exitCode(log *slog.Logger, report io.Writer, err error) int {
+	if err == nil {
+		log.Info("shepherd: stopped cleanly")
+		return ExitOK
+	}
+	var stuck *StuckError
+	if errors.As(err, &stuck) {
+		log.Error("shepherd: stopped, but not everything returned", "err", err)
+		fmt.Fprint(report, stuck.Report())
+		return ExitStuck
+	}
+	onlyStopTree := true
+	for _, e := range multierr.Errors(err) {
+		onlyStopTree = onlyStopTree && errors.Is(e, ErrStopTree)
+	}
+	if onlyStopTree {
+		log.Info("shepherd: stopped by a service", "err", err)
+		return ExitOK
+	}
+	log.Error("shepherd: failed", "err", err)
+	return ExitFailure
+}
+
+// ownedReport lists the goroutines that carry a shepherd path.
+func ownedReport() string {
+	var paths []string
+	seen := map[string]bool{}
+	for _, g := range Goroutines() {
+		if g.Path != "" && !seen[g.Path] {
+			seen[g.Path] = true
+			paths = append(paths, g.Path)
+		}
+	}
+	return newStuckError(0, paths).Report()
+}

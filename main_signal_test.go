@@ -1,0 +1,75 @@
+package shepherd_test
+
+import (
+	"context"
+	"os"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/shepherd-go/shepherd"
+)
+
+func TestMainSIGTERMDrainsAndReturnsZero(t *testing.T) {
+	var j journal
+	sup := shepherd.NewSupervisor("app")
+	sup.Add("a", recorded(&j, "a"))
+	sup.Add("b", recorded(&j, "b"))
+	code := make(chan int)
+	go func() { code <- shepherd.Main(sup) }()
+	eventually(t, func() bool { return slices.Equal(j.get(), []string{"start a", "start b"}) })
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if c := <-code; c != shepherd.ExitOK {
+		t.Fatalf("Main() = %d; want %d", c, shepherd.ExitOK)
+	}
+	if got, want := j.get(), []string{"start a", "start b", "stop b", "stop a"}; !slices.Equal(got, want) {
+		t.Fatalf("journal = %q; want %q", got, want)
+	}
+}
+
+func TestMainSecondSignalForcesReturn(t *testing.T) {
+	release := make(chan struct{})
+	stopping := make(chan struct{})
+	sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(time.Hour))
+	sup.Add("stubborn", shepherd.ServiceFunc(func(ctx context.Context) error {
+		<-ctx.Done()
+		close(stopping)
+		blockedInService(release)
+		return nil
+	}))
+	code := make(chan int)
+	go func() { code <- shepherd.Main(sup) }()
+	eventually(t, func() bool { return sup.Snapshot().Children[0].State == shepherd.StateRunning })
+	syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	<-stopping
+	syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	if c := <-code; c != shepherd.ExitForced+int(syscall.SIGTERM) {
+		t.Fatalf("Main() = %d; want %d", c, shepherd.ExitForced+int(syscall.SIGTERM))
+	}
+	// Let the abandoned service finish so the test leaks nothing.
+	close(release)
+	eventually(t, func() bool { return sup.Snapshot().State == shepherd.StateStopped })
+}
+
+func TestMainExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		run  func(ctx context.Context) error
+		want int
+	}{
+		{"clean", func(context.Context) error { return nil }, shepherd.ExitOK},
+		{"failure", func(context.Context) error { return errBoom }, shepherd.ExitFailure},
+		{"stop tree", func(context.Context) error { return shepherd.ErrStopTree }, shepherd.ExitOK},
+		{"panic", func(context.Context) error { panic("boom") }, shepherd.ExitFailure},
+		{"stuck", func(context.Context) error { return &shepherd.StuckError{} }, shepherd.ExitStuck},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := shepherd.Main(shepherd.ServiceFunc(tc.run)); got != tc.want {
+				t.Fatalf("Main() = %d; want %d", got, tc.want)
+			}
+		})
+	}
+}

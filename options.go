@@ -1,0 +1,70 @@
+package shepherd
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Defaults for a Supervisor. The shutdown budget sits between suture's 10 s
+// and fx's 15 s and fits Kubernetes' default 30 s termination grace period
+// with room for a drain delay.
+const (
+	DefaultShutdownTimeout = 15 * time.Second
+	DefaultStartTimeout    = 30 * time.Second
+	DefaultMaxRestarts     = 5
+	DefaultRestartPeriod   = 30 * time.Second
+)
+
+// A SupervisorOption configures a Supervisor.
+type SupervisorOption func(*supervisorConfig)
+
+type supervisorConfig struct {
+	shutdownTimeout time.Duration
+	startTimeout    time.Duration
+	log             *slog.Logger
+	hook            func(Event)
+	maxRestarts     int
+	restartPeriod   time.Duration
+	strategy        Strategy
+}
+
+// ShutdownTimeout sets the supervisor's shutdown budget: the most time Run
+// spends stopping its services once asked to stop (DefaultShutdownTimeout
+// if unset). Services are stopped one at a time in reverse order, each
+// Stopper given what remains of the budget. In the last tenth of the budget
+// (at most one second) every remaining service's context is cancelled; at
+// the end of the budget Run returns a *StuckError for those still running.
+func ShutdownTimeout(d time.Duration) SupervisorOption {
+	return func(c *supervisorConfig) { c.shutdownTimeout = d }
+}
+
+// StartTimeout bounds how long the supervisor waits for a ReadySignaler to
+// call Ready before it counts the start as failed (DefaultStartTimeout if
+// unset).
+func StartTimeout(d time.Duration) SupervisorOption {
+	return func(c *supervisorConfig) { c.startTimeout = d }
+}
+
+// Logger makes the supervisor log every event of its services, and of any
+// Group, Pool or Supervisor running inside them, to l: start and ready at
+// Debug, exit and stop at Info, restarts at Warn, failures, panics and
+// stuck services at Error, each with the service's path as "path". Nested
+// supervisors without a Logger of their own use their parent's.
+func Logger(l *slog.Logger) SupervisorOption {
+	return func(c *supervisorConfig) { c.log = l }
+}
+
+// OnEvent calls fn for every event of the supervisor's tree, for metrics or
+// tests. fn is called synchronously from the goroutine where the event
+// happened, so it must be quick; a panic in fn is logged and ignored.
+func OnEvent(fn func(Event)) SupervisorOption {
+	return func(c *supervisorConfig) { c.hook = fn }
+}
+
+// A ServiceOption configures one service of a Supervisor.
+type ServiceOption func(*serviceConfig)
+
+type serviceConfig struct {
+	restart RestartPolicy
+	backoff Backoff
+}

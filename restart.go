@@ -1,0 +1,190 @@
+package shepherd
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// A RestartPolicy says when a Supervisor starts a service again after its
+// Run returned.
+type RestartPolicy int
+
+const (
+	// Never restarts the service: a failure stops the supervisor (fail
+	// fast), a nil return leaves the service finished while the others run
+	// on. It is the default.
+	Never RestartPolicy = iota
+	// OnFailure restarts the service when Run fails (returns an error or
+	// panics) but not when it returns nil. OTP calls it transient.
+	OnFailure
+	// Always restarts the service whenever Run returns while the supervisor
+	// runs. OTP calls it permanent.
+	Always
+)
+
+func (p RestartPolicy) String() string {
+	switch p {
+	case Never:
+		return "Never"
+	case OnFailure:
+		return "OnFailure"
+	case Always:
+		return "Always"
+	}
+	return fmt.Sprintf("RestartPolicy(%d)", int(p))
+}
+
+// Restart sets when the service is started again after Run returns; see
+// RestartPolicy. Restarts wait out a Backoff and count against the
+// supervisor's MaxRestarts.
+func Restart(p RestartPolicy) ServiceOption {
+	return func(c *serviceConfig) { c.restart = p }
+}
+
+// A Strategy says which services a Supervisor restarts when one of them
+// must be restarted. The names are OTP's.
+type Strategy int
+
+const (
+	// OneForOne restarts only the service that returned. It is the default.
+	OneForOne Strategy = iota
+	// OneForAll stops every other service in reverse order, then starts all
+	// of them again in order: for services that cannot work without each
+	// other.
+	OneForAll
+	// RestForOne stops the services added after the one that returned, in
+	// reverse order, then starts it and them again in order: for a pipeline
+	// where later stages depend on earlier ones.
+	RestForOne
+)
+
+func (s Strategy) String() string {
+	switch s {
+	case OneForOne:
+		return "OneForOne"
+	case OneForAll:
+		return "OneForAll"
+	case RestForOne:
+		return "RestForOne"
+	}
+	return fmt.Sprintf("Strategy(%d)", int(s))
+}
+
+// WithStrategy sets the supervisor's restart strategy (OneForOne if unset).
+func WithStrategy(s Strategy) SupervisorOption {
+	return func(c *supervisorConfig) { c.strategy = s }
+}
+
+// MaxRestarts is the supervisor's restart intensity, as in OTP: more than n
+// restarts within any window of length per make the supervisor give up. It
+// then stops its services in reverse order and fails with a
+// *RestartLimitError, which its own parent handles like any other failure:
+// a flapping service escalates up the tree until some supervisor restarts
+// the subtree or the program stops. The default is DefaultMaxRestarts per
+// DefaultRestartPeriod. n must be at least 0 and per positive.
+func MaxRestarts(n int, per time.Duration) SupervisorOption {
+	return func(c *supervisorConfig) { c.maxRestarts, c.restartPeriod = n, per }
+}
+
+// Backoff is the delay between a service's exit and its restart. The first
+// restart waits Min; each further restart doubles the delay, up to Max.
+// Jitter spreads each delay uniformly over [d·(1-Jitter), d], so services
+// that failed together do not restart in lockstep. Once a run of the service
+// lasts at least Reset, the next restart waits Min again.
+type Backoff struct {
+	Min, Max time.Duration
+	Jitter   float64       // in [0, 1]
+	Reset    time.Duration // 0 means Max
+}
+
+// DefaultBackoff is used for services added without WithBackoff.
+var DefaultBackoff = Backoff{Min: 100 * time.Millisecond, Max: 10 * time.Second, Jitter: 0.2}
+
+// WithBackoff sets the delays between restarts of the service. Backoff{}
+// restarts at once, which is only wise with a tight MaxRestarts.
+func WithBackoff(b Backoff) ServiceOption {
+	return func(c *serviceConfig) { c.backoff = b }
+}
+
+// delay returns the wait before restart number attempt (1 for the first).
+func (b Backoff) delay(attempt int, rnd *rand.Rand) time.Duration {
+	d := b.Min
+	for i := 1; i < attempt && d < b.Max; i++ {
+		d *= 2
+	}
+	d = min(d, b.Max)
+	if b.Jitter > 0 && d > 0 {
+		d -= time.Duration(rnd.Float64() * b.Jitter * float64(d))
+	}
+	return d
+}
+
+func (b Backoff) resetAfter() time.Duration {
+	if b.Reset > 0 {
+		return b.Reset
+	}
+	return b.Max
+}
+
+func (b Backoff) validate(path string) {
+	if b.Min < 0 || b.Max < b.Min || b.Jitter < 0 || b.Jitter > 1 || b.Reset < 0 {
+		panic(fmt.Sprintf("shepherd: service %q: invalid %+v; want 0 <= Min <= Max, Jitter in [0, 1], Reset >= 0", path, b))
+	}
+}
+
+// ErrDoNotRestart, wrapped in the error a service returns, tells its
+// Supervisor not to restart it this time: the service is finished, and the
+// exit is not a failure.
+var ErrDoNotRestart = errors.New("shepherd: do not restart")
+
+// ErrStopTree, wrapped in the error a service returns, stops the whole
+// tree: its supervisor stops every service in reverse order and returns the
+// error, which makes each parent supervisor do the same up to the root.
+// Main exits with code 0 when only ErrStopTree ended the program.
+var ErrStopTree = errors.New("shepherd: stop the tree")
+
+// A RestartLimitError is the failure of a Supervisor whose services
+// restarted more often than its MaxRestarts allows.
+type RestartLimitError struct {
+	// Supervisor is the path of the supervisor that gave up.
+	Supervisor string
+	// Service is the path of the service whose failure crossed the limit.
+	Service string
+	// Restarts and Period are the supervisor's MaxRestarts.
+	Restarts int
+	Period   time.Duration
+	// Last is the service's last failure.
+	Last error
+}
+
+func (e *RestartLimitError) Error() string {
+	return fmt.Sprintf("shepherd: supervisor %q gave up: service %q exceeded %d restarts in %v; last failure: %v",
+		e.Supervisor, e.Service, e.Restarts, e.Period, e.Last)
+}
+
+// Unwrap returns the last failure.
+func (e *RestartLimitError) Unwrap() error { return e.Last }
+
+// intensity keeps the times of recent restarts to enforce MaxRestarts.
+type intensity struct {
+	max    int
+	period time.Duration
+	times  []time.Time
+}
+
+// allow records a restart at now and reports whether it stays within the
+// limit.
+func (in *intensity) allow(now time.Time) bool {
+	cut := 0
+	for cut < len(in.times) && now.Sub(in.times[cut]) >= in.period {
+		cut++
+	}
+	in.times = append(in.times[:0], in.times[cut:]...)
+	if len(in.times) >= in.max {
+		return false
+	}
+	in.times = append(in.times, now)
+	return true
+}

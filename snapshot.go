@@ -1,0 +1,93 @@
+package shepherd
+
+import (
+	"strconv"
+	"time"
+)
+
+// State is where a service is in its life.
+type State int
+
+// The states of a service, as Snapshot reports them.
+const (
+	StateIdle       State = iota // added, not started yet
+	StateStarting                // Run called, not ready yet
+	StateRunning                 // ready
+	StateRestarting              // waiting out its backoff before a restart
+	StateStopping                // asked to stop, not returned yet
+	StateStopped                 // returned
+	StateFailed                  // returned with a failure
+	StateStuck                   // did not return within the shutdown budget
+)
+
+var stateNames = [...]string{"idle", "starting", "running", "restarting", "stopping", "stopped", "failed", "stuck"}
+
+func (s State) String() string {
+	if s >= 0 && int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return "State(" + strconv.Itoa(int(s)) + ")"
+}
+
+// A Node is one service in a Snapshot of a supervision tree.
+type Node struct {
+	// Path is the service's path; for the root, the supervisor's.
+	Path string
+	// Kind is "supervisor", "pool" or "service".
+	Kind string
+	// State is the service's state; a root supervisor reports its own.
+	State State
+	// Since is when the service entered State.
+	Since time.Time
+	// Restarts counts the service's restarts.
+	Restarts int
+	// LastErr is the service's most recent failure, if any.
+	LastErr error
+	// Children are the services of a supervisor, in Add order.
+	Children []Node
+}
+
+// Snapshot returns the live tree under the supervisor: every service with
+// its state, restarts and last failure, descending into nested supervisors.
+// It is safe to call at any time from any goroutine, and cheap: it copies a
+// few fields per service under the supervisor's lock.
+func (s *Supervisor) Snapshot() Node {
+	s.mu.Lock()
+	n := Node{Path: s.path, Kind: "supervisor"}
+	if n.Path == "" {
+		n.Path = s.name
+	}
+	switch s.state {
+	case supIdle:
+		n.State = StateIdle
+	case supRunning:
+		n.State = StateRunning
+	case supStopping:
+		n.State = StateStopping
+	case supDone:
+		n.State = StateStopped
+	}
+	type entry struct {
+		node Node
+		svc  Service
+	}
+	entries := make([]entry, len(s.children))
+	for i, c := range s.children {
+		path := c.path
+		if path == "" {
+			path = joinPath(n.Path, c.name)
+		}
+		entries[i] = entry{Node{Path: path, Kind: "service", State: c.state, Since: c.since, Restarts: c.restarts, LastErr: c.lastErr}, c.svc}
+	}
+	s.mu.Unlock()
+	// Nested trees are read after the lock is released: each has its own.
+	for _, e := range entries {
+		switch svc := e.svc.(type) {
+		case *Supervisor:
+			sub := svc.Snapshot()
+			e.node.Kind, e.node.Children = "supervisor", sub.Children
+		}
+		n.Children = append(n.Children, e.node)
+	}
+	return n
+}

@@ -1,0 +1,372 @@
+package shepherd
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/multierr"
+)
+
+// A Supervisor runs long-lived services as one unit: it starts them in the
+// order they were added, each once the previous one is ready; when one
+// fails, or the supervisor is asked to stop, it stops them one at a time in
+// reverse order within a shutdown budget; and it reports every failure,
+// panic and service that refused to stop.
+//
+// A Supervisor is itself a Service, so supervisors nest into trees. Paths
+// name each service from the root: a service "reports" added to a
+// supervisor that runs as the service "workers" of the root supervisor
+// "app" has the path "app/workers/reports".
+//
+// A Supervisor runs once: create it with NewSupervisor, Add its services,
+// and call Run.
+type Supervisor struct {
+	name string
+	cfg  supervisorConfig
+
+	mu       sync.Mutex
+	state    supState
+	path     string
+	children []*child
+	names    map[string]bool
+	wake     chan struct{} // a child exited or was added; capacity 1
+	stopCh   chan struct{} // closed by Stop
+	stopBy   time.Time     // deadline given to Stop, if any
+	done     chan struct{} // closed when Run returns
+
+	// Fields below are owned by the goroutine in Run.
+	ev       *events
+	base     context.Context // what every child's context derives from
+	rnd      *rand.Rand
+	restarts intensity
+	failure  error // first failure, then later ones
+	timer    *time.Timer
+}
+
+type supState int
+
+const (
+	supIdle supState = iota
+	supRunning
+	supStopping
+	supDone
+)
+
+// NewSupervisor returns a Supervisor called name, with no services yet. The
+// name is the root of the paths when the supervisor runs on its own; run as
+// a service of another supervisor, it takes that service's path instead.
+//
+// NewSupervisor panics if name is empty or an option is out of range.
+func NewSupervisor(name string, opts ...SupervisorOption) *Supervisor {
+	if name == "" {
+		panic("shepherd: NewSupervisor with an empty name; name it after the program or subsystem, like \"app\"")
+	}
+	cfg := supervisorConfig{
+		shutdownTimeout: DefaultShutdownTimeout,
+		startTimeout:    DefaultStartTimeout,
+		maxRestarts:     DefaultMaxRestarts,
+		restartPeriod:   DefaultRestartPeriod,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	switch {
+	case cfg.shutdownTimeout <= 0:
+		panic("shepherd: supervisor " + quote(name) + ": ShutdownTimeout(" + cfg.shutdownTimeout.String() + ") must be positive")
+	case cfg.startTimeout <= 0:
+		panic("shepherd: supervisor " + quote(name) + ": StartTimeout(" + cfg.startTimeout.String() + ") must be positive")
+	case cfg.maxRestarts < 0 || cfg.restartPeriod <= 0:
+		panic("shepherd: supervisor " + quote(name) + ": MaxRestarts(" + strconv.Itoa(cfg.maxRestarts) + ", " + cfg.restartPeriod.String() +
+			") needs n >= 0 and a positive period")
+	case cfg.strategy < OneForOne || cfg.strategy > RestForOne:
+		panic("shepherd: supervisor " + quote(name) + ": unknown " + cfg.strategy.String())
+	}
+	return &Supervisor{
+		name:   name,
+		cfg:    cfg,
+		names:  map[string]bool{},
+		wake:   make(chan struct{}, 1),
+		stopCh: make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+}
+
+// Add adds svc to the supervisor as the service called name.
+//
+// Before Run, services start in the order they were added. A service added
+// while the supervisor runs is started at once, after those added before
+// it, and is stopped before them. Once the supervisor is stopping or has
+// stopped, Add returns ErrClosed and svc never runs.
+//
+// Add panics if name is empty, contains "/", or is already taken, or if svc
+// is nil.
+func (s *Supervisor) Add(name string, svc Service, opts ...ServiceOption) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case name == "" || strings.Contains(name, "/"):
+		panic("shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) +
+			"): a service name must be non-empty and contain no \"/\"; it becomes part of the service's path")
+	case svc == nil:
+		panic("shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) + ", nil): pass the service to run")
+	case s.names[name]:
+		panic("shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) + "): a service with that name was already added; names must be unique")
+	}
+	if s.state >= supStopping {
+		return ErrClosed
+	}
+	cfg := serviceConfig{backoff: DefaultBackoff}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	c := &child{name: name, svc: svc, cfg: cfg, signals: signalsReady(svc)}
+	if cfg.restart < Never || cfg.restart > Always {
+		panic("shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) + "): unknown " + cfg.restart.String())
+	}
+	cfg.backoff.validate(name)
+	s.names[name] = true
+	s.children = append(s.children, c)
+	if s.state == supRunning {
+		c.path = joinPath(s.path, name)
+		c.pendingStart = true
+		s.poke()
+	}
+	return nil
+}
+
+// SignalsReady reports true: a Supervisor calls Ready once all its services
+// are ready, so a parent supervisor starts the next service only then.
+func (s *Supervisor) SignalsReady() bool { return true }
+
+// poke wakes the goroutine in Run.
+func (s *Supervisor) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Stop asks Run to stop every service and return, and waits for Run to
+// return or for ctx to be done. A deadline on ctx caps the shutdown budget.
+// Stop before Run makes Run return ErrClosed at once; Stop after Run
+// returned does nothing. Stop always returns nil: the result of the stop is
+// what Run returns.
+func (s *Supervisor) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	switch s.state {
+	case supIdle:
+		s.state = supDone
+		close(s.stopCh)
+		close(s.done)
+		s.mu.Unlock()
+		return nil
+	case supRunning:
+		s.state = supStopping
+		if d, ok := ctx.Deadline(); ok {
+			s.stopBy = d
+		}
+		close(s.stopCh)
+	}
+	s.mu.Unlock()
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+// Run starts the services and supervises them until ctx is done, Stop is
+// called, a service fails without a restart policy that covers it, or every
+// service has finished. It then stops the services still running in reverse
+// order and returns.
+//
+// Run returns nil when the services were stopped on request (ctx done or
+// Stop) or all finished, and every one stopped cleanly. Otherwise it returns
+// the first failure first, combined with later independent failures, errors
+// from Stop methods, and a *StuckError for services that did not return
+// within the shutdown budget; each names its service's path. Errors that
+// only echo the stop (context.Canceled, http.ErrServerClosed) are dropped.
+// When a service fails before it is ready, Run stops those already started
+// and returns that failure at once.
+//
+// Run may be called once; a second call returns an error.
+func (s *Supervisor) Run(ctx context.Context) error {
+	if ctx == nil {
+		panic("shepherd: supervisor " + quote(s.name) + ": Run(nil): pass a context; its cancellation stops the supervisor")
+	}
+	s.mu.Lock()
+	switch s.state {
+	case supDone:
+		s.mu.Unlock()
+		select {
+		case <-s.done:
+		default:
+			return errors.New("shepherd: supervisor " + quote(s.name) + ": Run called twice; a Supervisor runs once, make a new one")
+		}
+		if s.path == "" {
+			return ErrClosed
+		}
+		return errors.New("shepherd: supervisor " + quote(s.path) + ": Run called twice; a Supervisor runs once, make a new one")
+	case supRunning, supStopping:
+		s.mu.Unlock()
+		return errors.New("shepherd: supervisor " + quote(s.path) + ": Run called twice; a Supervisor runs once, make a new one")
+	}
+	s.state = supRunning
+	parent := scopeOf(ctx)
+	s.path = s.name
+	if parent != nil && parent.path != "" {
+		s.path = parent.path
+	}
+	s.ev = s.events(parent)
+	for _, c := range s.children {
+		c.path = joinPath(s.path, c.name)
+	}
+	s.mu.Unlock()
+
+	// Children do not inherit ctx's cancellation: the supervisor stops them
+	// itself, one at a time, in reverse order.
+	s.base = context.WithoutCancel(ctx)
+	s.rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	s.restarts = intensity{max: s.cfg.maxRestarts, period: s.cfg.restartPeriod}
+	s.timer = time.NewTimer(time.Hour)
+	s.timer.Stop()
+	defer s.timer.Stop()
+
+	err := s.supervise(ctx)
+	s.mu.Lock()
+	s.state = supDone
+	s.mu.Unlock()
+	close(s.done)
+	return err
+}
+
+// events returns where this supervisor reports: its own Logger and OnEvent,
+// falling back to its parent's for the ones it lacks.
+func (s *Supervisor) events(parent *scope) *events {
+	var inherited events
+	if parent != nil && parent.ev != nil {
+		inherited = *parent.ev
+	}
+	ev := &events{log: s.cfg.log, hook: s.cfg.hook}
+	if ev.log == nil {
+		ev.log = inherited.log
+	}
+	if ev.hook == nil {
+		ev.hook = inherited.hook
+	}
+	if ev.log == nil && ev.hook == nil {
+		return nil
+	}
+	return ev
+}
+
+// supervise is Run's body: start, watch, stop.
+func (s *Supervisor) supervise(ctx context.Context) error {
+	if err := s.startSet(ctx, s.snapshotChildren(), true); err != nil {
+		s.fail(err)
+		return s.shutdown(ctx)
+	}
+	Ready(ctx)
+	for {
+		if s.failure != nil || s.finished() {
+			return s.shutdown(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return s.shutdown(ctx)
+		case <-s.stopCh:
+			return s.shutdown(ctx)
+		case <-s.wake:
+			s.handleExits(ctx)
+			s.startAdded(ctx)
+		case <-s.timer.C:
+			s.startDue(ctx)
+		}
+	}
+}
+
+func (s *Supervisor) snapshotChildren() []*child {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*child(nil), s.children...)
+}
+
+// finished reports whether no service runs and none will be started again.
+func (s *Supervisor) finished() bool {
+	for _, c := range s.snapshotChildren() {
+		if c.cur != nil || c.restartDue != nil || c.pendingStart {
+			return false
+		}
+	}
+	return true
+}
+
+// fail records a failure of the supervisor: the first one is what Run
+// reports first.
+func (s *Supervisor) fail(err error) {
+	s.failure = multierr.Append(s.failure, err)
+}
+
+// stopping reports whether the supervisor was asked to stop.
+func (s *Supervisor) stopping(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	select {
+	case <-s.stopCh:
+		return true
+	default:
+		return false
+	}
+}
+
+// startSet starts the given services in order, each after the previous one
+// is ready. It returns the failure of a service that failed before it was
+// ready (initial: every such failure; later: only when it cannot be
+// restarted), or nil when the start was completed or interrupted by a stop
+// request.
+func (s *Supervisor) startSet(ctx context.Context, set []*child, initial bool) error {
+	for _, c := range set {
+		if s.stopping(ctx) || s.failure != nil {
+			return nil
+		}
+		start := time.Now()
+		err := s.startChild(ctx, c)
+		if err == nil {
+			continue
+		}
+		if initial {
+			err = attribute(c.path, err)
+			s.failed(c, err)
+			return err
+		}
+		s.exited(ctx, c, err, time.Since(start))
+	}
+	return nil
+}
+
+// startAdded starts the services added while the supervisor runs.
+func (s *Supervisor) startAdded(ctx context.Context) {
+	var added []*child
+	s.mu.Lock()
+	for _, c := range s.children {
+		if c.pendingStart {
+			added = append(added, c)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range added {
+		s.mu.Lock()
+		c.pendingStart = false
+		s.mu.Unlock()
+		if err := s.startSet(ctx, []*child{c}, true); err != nil {
+			s.fail(err)
+			return
+		}
+	}
+}
