@@ -183,11 +183,14 @@ func (g *Group) run(t *taskLabels, fn func(context.Context) error) {
 		if !returned {
 			err = exitError(t.path, recover())
 		}
-		if g.sem != nil {
-			<-g.sem
-		}
+		// Record the failure before freeing the slot, so that a Go blocked
+		// on the limit cannot start a task in the slot of the task that
+		// just failed the group.
 		if err != nil {
 			g.fail(t.path, err)
+		}
+		if g.sem != nil {
+			<-g.sem
 		}
 		g.wg.Done()
 	}()

@@ -64,7 +64,7 @@ func (s *Supervisor) Snapshot() Node {
 		n.State = StateRunning
 	case supStopping:
 		n.State = StateStopping
-	case supDone:
+	case supDone, supClosed:
 		n.State = StateStopped
 	}
 	type entry struct {

@@ -23,8 +23,7 @@ import (
 // supervisor that runs as the service "workers" of the root supervisor
 // "app" has the path "app/workers/reports".
 //
-// A Supervisor runs once: create it with NewSupervisor, Add its services,
-// and call Run.
+// Create a Supervisor with NewSupervisor, Add its services, and call Run.
 type Supervisor struct {
 	name string
 	cfg  supervisorConfig
@@ -54,7 +53,8 @@ const (
 	supIdle supState = iota
 	supRunning
 	supStopping
-	supDone
+	supDone   // Run returned; it may run again
+	supClosed // Stop was called before Run; Run returns ErrClosed
 )
 
 // NewSupervisor returns a Supervisor called name, with no services yet. The
@@ -91,17 +91,15 @@ func NewSupervisor(name string, opts ...SupervisorOption) *Supervisor {
 		cfg:    cfg,
 		names:  map[string]bool{},
 		wake:   make(chan struct{}, 1),
-		stopCh: make(chan struct{}),
-		done:   make(chan struct{}),
 	}
 }
 
 // Add adds svc to the supervisor as the service called name.
 //
-// Before Run, services start in the order they were added. A service added
-// while the supervisor runs is started at once, after those added before
-// it, and is stopped before them. Once the supervisor is stopping or has
-// stopped, Add returns ErrClosed and svc never runs.
+// Services start in the order they were added. A service added while the
+// supervisor runs is started at once, after those added before it, and is
+// stopped before them. Once the supervisor is stopping or has stopped, Add
+// returns ErrClosed and svc never runs.
 //
 // Add panics if name is empty, contains "/", or is already taken, or if svc
 // is nil.
@@ -160,9 +158,7 @@ func (s *Supervisor) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	switch s.state {
 	case supIdle:
-		s.state = supDone
-		close(s.stopCh)
-		close(s.done)
+		s.state = supClosed
 		s.mu.Unlock()
 		return nil
 	case supRunning:
@@ -172,9 +168,10 @@ func (s *Supervisor) Stop(ctx context.Context) error {
 		}
 		close(s.stopCh)
 	}
+	done := s.done
 	s.mu.Unlock()
 	select {
-	case <-s.done:
+	case <-done:
 	case <-ctx.Done():
 	}
 	return nil
@@ -192,31 +189,27 @@ func (s *Supervisor) Stop(ctx context.Context) error {
 // within the shutdown budget; each names its service's path. Errors that
 // only echo the stop (context.Canceled, http.ErrServerClosed) are dropped.
 // When a service fails before it is ready, Run stops those already started
-// and returns that failure at once.
+// and returns that failure at once. A ctx that is already done starts
+// nothing.
 //
-// Run may be called once; a second call returns an error.
+// Once Run has returned it may be called again, which starts the same
+// services afresh: that is how a parent supervisor restarts a child
+// supervisor. Calling Run while it runs returns an error.
 func (s *Supervisor) Run(ctx context.Context) error {
 	if ctx == nil {
 		panic("shepherd: supervisor " + quote(s.name) + ": Run(nil): pass a context; its cancellation stops the supervisor")
 	}
 	s.mu.Lock()
 	switch s.state {
-	case supDone:
+	case supClosed:
 		s.mu.Unlock()
-		select {
-		case <-s.done:
-		default:
-			return errors.New("shepherd: supervisor " + quote(s.name) + ": Run called twice; a Supervisor runs once, make a new one")
-		}
-		if s.path == "" {
-			return ErrClosed
-		}
-		return errors.New("shepherd: supervisor " + quote(s.path) + ": Run called twice; a Supervisor runs once, make a new one")
+		return ErrClosed
 	case supRunning, supStopping:
 		s.mu.Unlock()
-		return errors.New("shepherd: supervisor " + quote(s.path) + ": Run called twice; a Supervisor runs once, make a new one")
+		return errors.New("shepherd: supervisor " + quote(s.path) + ": Run called while it is running; a Supervisor runs one Run at a time")
 	}
 	s.state = supRunning
+	s.stopCh, s.done, s.stopBy = make(chan struct{}), make(chan struct{}), time.Time{}
 	parent := scopeOf(ctx)
 	s.path = s.name
 	if parent != nil && parent.path != "" {
@@ -225,7 +218,9 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	s.ev = s.events(parent)
 	for _, c := range s.children {
 		c.path = joinPath(s.path, c.name)
+		c.cur, c.restartDue, c.pendingStart, c.attempt = nil, nil, false, 0
 	}
+	done := s.done
 	s.mu.Unlock()
 
 	// Children do not inherit ctx's cancellation: the supervisor stops them
@@ -233,6 +228,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	s.base = context.WithoutCancel(ctx)
 	s.rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	s.restarts = intensity{max: s.cfg.maxRestarts, period: s.cfg.restartPeriod}
+	s.failure = nil
 	s.timer = time.NewTimer(time.Hour)
 	s.timer.Stop()
 	defer s.timer.Stop()
@@ -241,7 +237,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	s.mu.Lock()
 	s.state = supDone
 	s.mu.Unlock()
-	close(s.done)
+	close(done)
 	return err
 }
 

@@ -488,8 +488,23 @@ func TestStopMethod(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatalf("Run() after Stop = %v; want nil", err)
 		}
-		if err := sup.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "Run called twice") {
-			t.Fatalf("second Run() = %v; want the Run-twice error", err)
+		// Run again after it returned: the same services start afresh.
+		go func() { done <- sup.Run(context.Background()) }()
+		synctest.Wait()
+		if err := sup.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "Run called while it is running") {
+			t.Fatalf("concurrent Run() = %v; want the already-running error", err)
+		}
+		sup.Stop(context.Background())
+		if err := <-done; err != nil {
+			t.Fatalf("second Run() = %v; want nil", err)
+		}
+		if got, want := j.get(), []string{"start a", "stop a", "start a", "stop a"}; !slices.Equal(got, want) {
+			t.Fatalf("journal = %q; want %q", got, want)
+		}
+		stopped := shepherd.NewSupervisor("closed")
+		stopped.Stop(context.Background())
+		if err := stopped.Run(context.Background()); !errors.Is(err, shepherd.ErrClosed) {
+			t.Fatalf("Run after Stop before Run = %v; want ErrClosed", err)
 		}
 	})
 }
