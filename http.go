@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 )
 
@@ -16,6 +17,7 @@ type HTTPService struct {
 
 	mu   sync.Mutex
 	addr net.Addr
+	base context.Context // the current run's context, without its cancellation
 }
 
 // HTTPServer returns a Service that runs srv. Run binds srv.Addr (":http"
@@ -27,7 +29,10 @@ type HTTPService struct {
 // connections are closed. http.ErrServerClosed is not a failure.
 //
 // Handler goroutines inherit the service's pprof label, so a stuck report
-// names the handler that would not finish.
+// names the handler that would not finish. Unless srv.BaseContext is set,
+// request contexts carry the service's path too (not its cancellation), so
+// a Group a handler creates from r.Context() names its tasks below the
+// service, and LabelHandler can name a route.
 //
 // Outside a Supervisor (say, as a Group task), Run closes the server
 // abruptly when its context is done: only a Supervisor's Stop drains.
@@ -35,7 +40,7 @@ func HTTPServer(srv *http.Server) *HTTPService {
 	if srv == nil {
 		panic("shepherd: HTTPServer(nil): pass the *http.Server to run")
 	}
-	return &HTTPService{srv: srv}
+	return newHTTPService(srv, nil)
 }
 
 // HTTPServerListener is like HTTPServer but serves on ln, which the caller
@@ -45,7 +50,27 @@ func HTTPServerListener(srv *http.Server, ln net.Listener) *HTTPService {
 	if srv == nil || ln == nil {
 		panic("shepherd: HTTPServerListener: pass a non-nil *http.Server and net.Listener")
 	}
-	return &HTTPService{srv: srv, ln: ln, addr: ln.Addr()}
+	return newHTTPService(srv, ln)
+}
+
+func newHTTPService(srv *http.Server, ln net.Listener) *HTTPService {
+	h := &HTTPService{srv: srv, ln: ln}
+	if ln != nil {
+		h.addr = ln.Addr()
+	}
+	if srv.BaseContext == nil {
+		srv.BaseContext = h.baseContext
+	}
+	return h
+}
+
+func (h *HTTPService) baseContext(net.Listener) context.Context {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.base == nil {
+		return context.Background()
+	}
+	return h.base
 }
 
 // Addr returns the address the server listens on, or nil before it is
@@ -63,6 +88,9 @@ func (h *HTTPService) SignalsReady() bool { return true }
 // Run binds the listener, signals readiness and serves until the server is
 // shut down or ctx is done.
 func (h *HTTPService) Run(ctx context.Context) error {
+	h.mu.Lock()
+	h.base = context.WithoutCancel(ctx)
+	h.mu.Unlock()
 	ln := h.ln
 	if ln == nil {
 		addr := h.srv.Addr
@@ -95,4 +123,40 @@ func (h *HTTPService) Stop(ctx context.Context) error {
 		h.srv.Close()
 	}
 	return err
+}
+
+// LabelHandler names a route of a server run by HTTPServer: h serves each
+// request with the path of the server's service followed by name (say
+// "app/api/leak" for LabelHandler("leak", h) in the service "app/api"),
+// both in the request's context, so a Group created from r.Context() names
+// its tasks below it, and in the pprof label of the goroutine serving the
+// request while h runs, so goroutines h starts with a plain go statement
+// are attributed to the route in goroutine profiles, stuck reports and
+// DebugHandler. The connection's goroutine gets the server's label back
+// when h returns.
+//
+// When the request's context carries no shepherd path (the server is not
+// run by HTTPServer, or it sets its own BaseContext), h is called as is.
+// Each request through LabelHandler costs a context and a shallow copy of
+// the request.
+//
+// LabelHandler panics if name is empty or contains "/", or if h is nil.
+func LabelHandler(name string, h http.Handler) http.Handler {
+	switch {
+	case name == "" || strings.Contains(name, "/"):
+		panic("shepherd: LabelHandler(" + quote(name) + "): a route name must be non-empty and contain no \"/\"; it becomes part of the path")
+	case h == nil:
+		panic("shepherd: LabelHandler(" + quote(name) + ", nil): pass the handler to serve the route")
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := scopeOf(r.Context())
+		if s == nil {
+			h.ServeHTTP(w, r)
+			return
+		}
+		ctx := taskContext(r.Context(), joinPath(s.path, name), s.ev)
+		setLabels(ctx)
+		defer setLabels(r.Context())
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }

@@ -132,7 +132,7 @@ var errStopped = errors.New("shepherd: supervisor stopped")
 func (s *Supervisor) shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	if s.state == supRunning {
-		s.state = supStopping
+		s.state, s.since = supStopping, time.Now()
 	}
 	stopBy := s.stopBy
 	for _, c := range s.children {

@@ -51,11 +51,16 @@ type Node struct {
 // its state, restarts and last failure, descending into nested supervisors.
 // It is safe to call at any time from any goroutine, and cheap: it copies a
 // few fields per service under the supervisor's lock.
-func (s *Supervisor) Snapshot() Node {
+func (s *Supervisor) Snapshot() Node { return s.snapshot(s.name) }
+
+// snapshot reads the tree of a supervisor that is called at until it runs
+// and learns its path: its name at the root, its service's path when
+// nested.
+func (s *Supervisor) snapshot(at string) Node {
 	s.mu.Lock()
-	n := Node{Path: s.path, Kind: "supervisor"}
+	n := Node{Path: s.path, Kind: "supervisor", Since: s.since, LastErr: s.lastErr}
 	if n.Path == "" {
-		n.Path = s.name
+		n.Path = at
 	}
 	switch s.state {
 	case supIdle:
@@ -66,6 +71,9 @@ func (s *Supervisor) Snapshot() Node {
 		n.State = StateStopping
 	case supDone, supClosed:
 		n.State = StateStopped
+		if s.lastErr != nil {
+			n.State = StateFailed
+		}
 	}
 	type entry struct {
 		node Node
@@ -84,7 +92,7 @@ func (s *Supervisor) Snapshot() Node {
 	for _, e := range entries {
 		switch svc := e.svc.(type) {
 		case *Supervisor:
-			sub := svc.Snapshot()
+			sub := svc.snapshot(e.node.Path)
 			e.node.Kind, e.node.Children = "supervisor", sub.Children
 		}
 		n.Children = append(n.Children, e.node)

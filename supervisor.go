@@ -37,6 +37,8 @@ type Supervisor struct {
 	stopCh   chan struct{} // closed by Stop
 	stopBy   time.Time     // deadline given to Stop, if any
 	done     chan struct{} // closed when Run returns
+	since    time.Time     // when state last changed, for Snapshot
+	lastErr  error         // what the last Run returned, for Snapshot
 
 	// Fields below are owned by the goroutine in Run.
 	ev       *events
@@ -87,10 +89,10 @@ func NewSupervisor(name string, opts ...SupervisorOption) *Supervisor {
 		panic("shepherd: supervisor " + quote(name) + ": unknown " + cfg.strategy.String())
 	}
 	return &Supervisor{
-		name:   name,
-		cfg:    cfg,
-		names:  map[string]bool{},
-		wake:   make(chan struct{}, 1),
+		name:  name,
+		cfg:   cfg,
+		names: map[string]bool{},
+		wake:  make(chan struct{}, 1),
 	}
 }
 
@@ -158,11 +160,11 @@ func (s *Supervisor) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	switch s.state {
 	case supIdle:
-		s.state = supClosed
+		s.state, s.since = supClosed, time.Now()
 		s.mu.Unlock()
 		return nil
 	case supRunning:
-		s.state = supStopping
+		s.state, s.since = supStopping, time.Now()
 		if d, ok := ctx.Deadline(); ok {
 			s.stopBy = d
 		}
@@ -208,7 +210,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		s.mu.Unlock()
 		return errors.New("shepherd: supervisor " + quote(s.path) + ": Run called while it is running; a Supervisor runs one Run at a time")
 	}
-	s.state = supRunning
+	s.state, s.since = supRunning, time.Now()
 	s.stopCh, s.done, s.stopBy = make(chan struct{}), make(chan struct{}), time.Time{}
 	parent := scopeOf(ctx)
 	s.path = s.name
@@ -235,7 +237,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 
 	err := s.supervise(ctx)
 	s.mu.Lock()
-	s.state = supDone
+	s.state, s.since, s.lastErr = supDone, time.Now(), err
 	s.mu.Unlock()
 	close(done)
 	return err

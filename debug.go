@@ -1,0 +1,345 @@
+package shepherd
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// A Snapshotter has a live tree to show. *Supervisor is one; a program
+// with several independent trees can pass each of them to DebugHandler.
+type Snapshotter interface {
+	Snapshot() Node
+}
+
+// DebugHandler returns an http.Handler that shows the live tree of each
+// root and every goroutine of the process, each under the node that owns
+// it: the path, kind, state, time in that state, restarts and last error of
+// every node, followed by the goroutines that carry the node's path in
+// their "shepherd.path" pprof label, with their innermost frames. That
+// includes goroutines started with a plain go statement inside a service or
+// task, which inherit the label. Goroutines whose label names a path below
+// a node that is not itself in the tree (the tasks of a Group inside a
+// service, say "app/api/fetch") are listed under the nearest node above
+// them, with their own path. Labelled goroutines outside every tree come
+// next, and goroutines without a shepherd label come last, as "unowned".
+//
+// The query selects the form:
+//
+//	?format=text       plain text (the default)
+//	?format=json       JSON, for tools
+//	?format=html       a self-contained page (no script, no external asset)
+//	&refresh=N         with html: reload the page every N seconds
+//	&goroutines=0      leave the goroutines out, which skips reading the
+//	                   goroutine profile (it stops the world briefly)
+//
+// The JSON form is an object with "time", "roots" (nodes with "path",
+// "kind", "state", "since", "restarts", "last_error", "goroutines" and
+// "children"), "other" (labelled goroutines outside every tree) and
+// "unowned"; each goroutine entry has "path", "count" and "frames" (each
+// with "function", "file" and "line"), innermost first.
+//
+// DebugHandler is mounted nowhere by default. The page shows failure
+// messages and code locations, so serve it only to operators, such as on a
+// debug server bound to localhost next to net/http/pprof.
+//
+// DebugHandler panics if a root is nil.
+func DebugHandler(roots ...Snapshotter) http.Handler {
+	for i, r := range roots {
+		if r == nil {
+			panic("shepherd: DebugHandler: root " + strconv.Itoa(i) + " is nil; pass the *Supervisor whose tree to show")
+		}
+	}
+	roots = slices.Clone(roots)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "shepherd: the debug page is read-only; use GET", http.StatusMethodNotAllowed)
+			return
+		}
+		q := r.URL.Query()
+		refresh := 0
+		if v := q.Get("refresh"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 3600 {
+				http.Error(w, "shepherd: refresh="+strconv.Quote(v)+": want a number of seconds from 1 to 3600", http.StatusBadRequest)
+				return
+			}
+			refresh = n
+		}
+		page := newDebugPage(roots, q.Get("goroutines") != "0")
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		switch f := q.Get("format"); f {
+		case "", "text":
+			h.Set("Content-Type", "text/plain; charset=utf-8")
+			page.writeText(w)
+		case "json":
+			h.Set("Content-Type", "application/json")
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(page)
+		case "html":
+			h.Set("Content-Type", "text/html; charset=utf-8")
+			// The page loads nothing and runs nothing; the policy makes the
+			// browser hold it to that.
+			h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+			page.Refresh = refresh
+			_ = debugHTML.Execute(w, page)
+		default:
+			http.Error(w, "shepherd: format="+strconv.Quote(f)+": want text, json or html", http.StatusBadRequest)
+		}
+	})
+}
+
+// debugPage is what every form of the debug page shows.
+type debugPage struct {
+	Time    time.Time         `json:"time"`
+	Roots   []*debugNode      `json:"roots"`
+	Other   []debugGoroutines `json:"other"`
+	Unowned []debugGoroutines `json:"unowned"`
+	// Total counts the goroutines of the process; 0 when they were left out.
+	Total int `json:"total_goroutines"`
+
+	UnownedCount int `json:"-"`
+
+	Refresh    int  `json:"-"` // html only: seconds between reloads, 0 for none
+	Goroutines bool `json:"-"` // whether goroutines were read
+}
+
+// debugNode is one Node as the debug page shows it.
+type debugNode struct {
+	Path     string     `json:"path"`
+	Kind     string     `json:"kind"`
+	State    string     `json:"state"`
+	Since    *time.Time `json:"since,omitempty"`
+	Restarts int        `json:"restarts"`
+	LastErr  string     `json:"last_error,omitempty"`
+	// A kind with figures of its own (a pool's Stats) adds them as a field
+	// here for the JSON form, and as facts (below) for text and HTML.
+	Goroutines []debugGoroutines `json:"goroutines"`
+	Children   []*debugNode      `json:"children,omitempty"`
+
+	Facts []debugFact `json:"-"`
+	Age   string      `json:"-"` // time in State, for people
+	Count int         `json:"-"` // goroutines listed under the node
+	Depth int         `json:"-"`
+}
+
+// A debugFact is a figure shown beside a node's state in the text and
+// HTML forms.
+type debugFact struct{ Name, Value string }
+
+// facts returns the figures shown beside a node's state. Kinds with
+// figures of their own, like a pool's Stats, add them here.
+func facts(n Node) []debugFact {
+	var fs []debugFact
+	if n.Restarts > 0 {
+		fs = append(fs, debugFact{"restarts", strconv.Itoa(n.Restarts)})
+	}
+	return fs
+}
+
+// debugGoroutines is a set of goroutines with one owner and one stack.
+type debugGoroutines struct {
+	Path   string       `json:"path"`
+	Count  int          `json:"count"`
+	Frames []debugFrame `json:"frames"`
+
+	Own bool `json:"-"` // Path is the path of the node it is listed under
+}
+
+type debugFrame struct {
+	Function string `json:"function"`
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+}
+
+// debugFrames is how many frames the page shows of each stack: enough to
+// see where a goroutine waits and who called it there.
+const debugFrames = 5
+
+func newDebugPage(roots []Snapshotter, withGoroutines bool) *debugPage {
+	p := &debugPage{Time: time.Now().UTC(), Roots: []*debugNode{}, Other: []debugGoroutines{}, Unowned: []debugGoroutines{}, Goroutines: withGoroutines}
+	byPath := map[string]*debugNode{}
+	for _, r := range roots {
+		p.Roots = append(p.Roots, p.node(r.Snapshot(), 0, byPath))
+	}
+	if !withGoroutines {
+		return p
+	}
+	for _, g := range Goroutines() {
+		p.Total += g.Count
+		d := debugGoroutines{Path: g.Path, Count: g.Count, Frames: topFrames(g.Frames)}
+		switch n := owner(byPath, g.Path); {
+		case g.Path == "":
+			p.Unowned = append(p.Unowned, d)
+			p.UnownedCount += g.Count
+		case n != nil:
+			n.Goroutines = append(n.Goroutines, d)
+			n.Count += g.Count
+		default:
+			p.Other = append(p.Other, d)
+		}
+	}
+	for path, n := range byPath {
+		sortGoroutines(n.Goroutines, path)
+	}
+	sortGoroutines(p.Other, "")
+	sortGoroutines(p.Unowned, "")
+	return p
+}
+
+func (p *debugPage) node(n Node, depth int, byPath map[string]*debugNode) *debugNode {
+	d := &debugNode{
+		Path: n.Path, Kind: n.Kind, State: n.State.String(), Restarts: n.Restarts,
+		Goroutines: []debugGoroutines{}, Facts: facts(n), Depth: depth,
+	}
+	if !n.Since.IsZero() {
+		since := n.Since.UTC()
+		d.Since = &since
+		d.Age = roundAge(p.Time.Sub(since)).String()
+	}
+	if n.LastErr != nil {
+		d.LastErr = n.LastErr.Error()
+	}
+	if _, dup := byPath[n.Path]; !dup {
+		byPath[n.Path] = d
+	}
+	for _, c := range n.Children {
+		d.Children = append(d.Children, p.node(c, depth+1, byPath))
+	}
+	return d
+}
+
+// owner returns the node at path or, failing that, the nearest node above
+// it; nil if no node covers path.
+func owner(byPath map[string]*debugNode, path string) *debugNode {
+	for path != "" {
+		if n, ok := byPath[path]; ok {
+			return n
+		}
+		i := strings.LastIndexByte(path, '/')
+		if i < 0 {
+			return nil
+		}
+		path = path[:i]
+	}
+	return nil
+}
+
+// sortGoroutines puts the biggest sets first, where a leak shows; among
+// equal ones, a node's own goroutines come before those of paths below it.
+func sortGoroutines(gs []debugGoroutines, own string) {
+	for i := range gs {
+		gs[i].Own = own != "" && gs[i].Path == own
+	}
+	slices.SortStableFunc(gs, func(a, b debugGoroutines) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		if a.Own != b.Own {
+			if a.Own {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Path, b.Path)
+	})
+}
+
+// topFrames returns the innermost frames of a stack outside the runtime,
+// which only says how a goroutine waits, not where in the program; all of
+// them if that leaves none.
+func topFrames(fs []Frame) []debugFrame {
+	out := []debugFrame{}
+	for _, skip := range []bool{true, false} {
+		for _, f := range fs {
+			if skip && (strings.HasPrefix(f.Function, "runtime") || strings.HasPrefix(f.Function, "internal/")) {
+				continue
+			}
+			out = append(out, debugFrame{f.Function, f.File, f.Line})
+			if len(out) == debugFrames {
+				return out
+			}
+		}
+		if len(out) > 0 {
+			break
+		}
+	}
+	return out
+}
+
+// roundAge keeps an age readable: milliseconds under a second, tenths of
+// a second under a minute, seconds beyond.
+func roundAge(d time.Duration) time.Duration {
+	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond)
+	case d < time.Minute:
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Second)
+}
+
+func (p *debugPage) writeText(w http.ResponseWriter) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "shepherd at %s: %d %s", p.Time.Format(time.RFC3339), len(p.Roots), plural(len(p.Roots), "tree", "trees"))
+	if p.Goroutines {
+		fmt.Fprintf(&b, ", %d %s", p.Total, plural(p.Total, "goroutine", "goroutines"))
+	}
+	b.WriteString("\n")
+	for _, n := range p.Roots {
+		b.WriteString("\n")
+		n.writeText(&b)
+	}
+	if len(p.Other) > 0 {
+		b.WriteString("\nother: goroutines of shepherd paths outside the trees\n")
+		writeGoroutines(&b, p.Other, "    ")
+	}
+	if p.Goroutines {
+		b.WriteString("\nunowned: goroutines without a shepherd label\n")
+		writeGoroutines(&b, p.Unowned, "    ")
+	}
+	_, _ = w.Write([]byte(b.String()))
+}
+
+func (n *debugNode) writeText(b *strings.Builder) {
+	indent := strings.Repeat("  ", n.Depth)
+	fmt.Fprintf(b, "%s%s  %s  %s", indent, n.Path, n.Kind, n.State)
+	if n.Age != "" {
+		fmt.Fprintf(b, " for %s", n.Age)
+	}
+	for _, f := range n.Facts {
+		fmt.Fprintf(b, "  %s %s", f.Name, f.Value)
+	}
+	b.WriteString("\n")
+	if n.LastErr != "" {
+		fmt.Fprintf(b, "%s    last error: %s\n", indent, strings.ReplaceAll(n.LastErr, "\n", "\n"+indent+"      "))
+	}
+	writeGoroutines(b, n.Goroutines, indent+"    ")
+	for _, c := range n.Children {
+		c.writeText(b)
+	}
+}
+
+func writeGoroutines(b *strings.Builder, gs []debugGoroutines, indent string) {
+	for _, g := range gs {
+		fmt.Fprintf(b, "%s%d %s", indent, g.Count, plural(g.Count, "goroutine", "goroutines"))
+		if g.Path != "" && !g.Own {
+			fmt.Fprintf(b, " of %s", g.Path)
+		}
+		b.WriteString("\n")
+		if len(g.Frames) == 0 {
+			fmt.Fprintf(b, "%s    (no stack: starting or exiting)\n", indent)
+		}
+		for _, f := range g.Frames {
+			fmt.Fprintf(b, "%s    %s  %s:%d\n", indent, f.Function, f.File, f.Line)
+		}
+	}
+}
