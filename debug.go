@@ -263,7 +263,7 @@ func topFrames(fs []Frame) []debugFrame {
 			if skip && (strings.HasPrefix(f.Function, "runtime") || strings.HasPrefix(f.Function, "internal/")) {
 				continue
 			}
-			out = append(out, debugFrame{f.Function, f.File, f.Line})
+			out = append(out, debugFrame(f))
 			if len(out) == debugFrames {
 				return out
 			}
