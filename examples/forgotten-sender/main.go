@@ -6,6 +6,11 @@
 // on an unbuffered send once process has given up waiting: one goroutine
 // lost per call. With a Group, the search is a task owned by process: the
 // deadline cancels it and process waits for it, so nothing is left behind.
+//
+// The calls themselves run as tasks of a Group, so the leaked goroutines,
+// started with a plain go statement, inherit the calling task's pprof
+// label: the program names their owner and the line where they are stuck,
+// as the debug page (examples/leak-hunt) and stuck reports do.
 package main
 
 import (
@@ -14,8 +19,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -36,34 +41,49 @@ func main() {
 }
 
 func run(w io.Writer) error {
-	failed, leaked := measure(processLeaky)
+	failed, leaked := measure("leaky calls", processLeaky)
 	fmt.Fprintf(w, "raw go statement: %d calls timed out, %d goroutines left behind\n", failed, leaked)
-	failed, owned := measure(processOwned)
+	owners(w, "leaky calls")
+	failed, owned := measure("owned calls", processOwned)
 	fmt.Fprintf(w, "shepherd.Group:   %d calls timed out, %d goroutines left behind\n", failed, owned)
+	owners(w, "owned calls")
 	if owned != 0 {
 		return fmt.Errorf("the Group version left %d goroutines behind", owned)
 	}
 	return nil
 }
 
-// measure runs process concurrently calls times and returns how many calls
-// failed and how many more goroutines exist once every call returned and
-// every search finished.
-func measure(process func(term string) (string, error)) (failed, leaked int) {
+// measure runs process concurrently calls times, each call a task called
+// name, and returns how many calls failed and how many more goroutines
+// exist once every call returned and every search finished.
+func measure(name string, process func(term string) (string, error)) (failed, leaked int) {
 	before := runtime.NumGoroutine()
-	var wg sync.WaitGroup
 	var errs atomic.Int32
+	g := shepherd.NewGroup(context.Background())
 	for range calls {
-		wg.Go(func() {
+		g.Go(name, func(ctx context.Context) error {
 			if _, err := process("gopher"); err != nil {
 				errs.Add(1)
 			}
+			return nil
 		})
 	}
-	wg.Wait()
+	_ = g.Wait()
 	// Give every search time to finish; a leaked sender blocks after it.
 	time.Sleep(2 * searchTime)
 	return int(errs.Load()), runtime.NumGoroutine() - before
+}
+
+// owners lists the live goroutines owned by path, with the line where
+// each set of them waits.
+func owners(w io.Writer, path string) {
+	for _, g := range shepherd.Goroutines() {
+		if g.Path != path || len(g.Frames) == 0 {
+			continue
+		}
+		f := g.Frames[0]
+		fmt.Fprintf(w, "  %d owned by %q, blocked in %s (%s:%d)\n", g.Count, g.Path, f.Function, filepath.Base(f.File), f.Line)
+	}
 }
 
 // search stands in for a slow database query.

@@ -20,6 +20,9 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
+// TestLeakGoneWithGroup runs the example: the raw go statement leaks one
+// goroutine per timed-out call, all attributed to their owner, and the
+// Group version leaks none.
 func TestLeakGoneWithGroup(t *testing.T) {
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "RUN_EXAMPLE=1")
@@ -31,5 +34,12 @@ func TestLeakGoneWithGroup(t *testing.T) {
 	owned := regexp.MustCompile(`shepherd.Group:   100 calls timed out, 0 goroutines left behind`).Find(out)
 	if leaky == nil || string(leaky[1]) == "0" || owned == nil {
 		t.Fatalf("want a leak with raw go and none with a Group; got:\n%s", out)
+	}
+	// Every goroutine left behind is named after the task whose call
+	// leaked it, blocked on the send in processLeaky. (In the test binary,
+	// package main is named by its import path.)
+	owner := regexp.MustCompile(`\n  (\d+) owned by "leaky calls", blocked in \S+\.processLeaky\.func1 \(main\.go:\d+\)\n`).FindSubmatch(out)
+	if owner == nil || string(owner[1]) != string(leaky[1]) {
+		t.Fatalf("want the %s leaked goroutines attributed to the task \"leaky calls\"; got:\n%s", leaky[1], out)
 	}
 }
