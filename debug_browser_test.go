@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/shepherd-go/shepherd"
+	"github.com/shepherd-go/shepherd/shepherdtest"
 )
 
 // chromium returns the path of a Chromium binary. Without one the test is
@@ -70,6 +71,7 @@ func browse(t *testing.T, bin, url string, action ...string) (stdout string, con
 // nothing but itself.
 func TestDebugPageInChromium(t *testing.T) {
 	bin := chromium(t)
+	defer shepherdtest.VerifyNone(t)
 
 	release := make(chan struct{})
 	failNow := make(chan struct{})

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/shepherd-go/shepherd"
+	"github.com/shepherd-go/shepherd/shepherdtest"
 )
 
 //go:noinline
@@ -22,6 +24,7 @@ func blockedInPlainRoute(release chan struct{}) { <-release }
 // labelled route are named after it, and the connection's goroutine is
 // the server's again for the next request.
 func TestLabelHandlerNamesRoute(t *testing.T) {
+	defer shepherdtest.VerifyNone(t)
 	leaked := make(chan struct{})
 	plain := make(chan struct{})
 	paths := make(chan string, 3)
@@ -107,5 +110,30 @@ func TestLabelHandlerMisuse(t *testing.T) {
 		if got := mustPanic(t, c.fn); got != c.want {
 			t.Errorf("panic = %q; want %q", got, c.want)
 		}
+	}
+}
+
+// BenchmarkLabelHandler measures what LabelHandler adds to a request: run
+// with -benchmem and compare the two.
+func BenchmarkLabelHandler(b *testing.B) {
+	noop := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	for _, c := range []struct {
+		name string
+		h    http.Handler
+	}{{"plain", noop}, {"labelled", shepherd.LabelHandler("route", noop)}} {
+		b.Run(c.name, func(b *testing.B) {
+			// A task's context stands in for the one HTTPServer gives requests.
+			g := shepherd.NewGroup(context.Background())
+			g.Go("api", func(ctx context.Context) error {
+				r := httptest.NewRequest("GET", "/", nil).WithContext(ctx)
+				w := httptest.NewRecorder()
+				b.ReportAllocs()
+				for b.Loop() {
+					c.h.ServeHTTP(w, r)
+				}
+				return nil
+			})
+			_ = g.Wait()
+		})
 	}
 }
