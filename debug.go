@@ -106,10 +106,9 @@ type debugPage struct {
 	// Total counts the goroutines of the process; 0 when they were left out.
 	Total int `json:"total_goroutines"`
 
-	UnownedCount int `json:"-"`
-
-	Refresh    int  `json:"-"` // html only: seconds between reloads, 0 for none
-	Goroutines bool `json:"-"` // whether goroutines were read
+	UnownedCount int  `json:"-"` // goroutines in Unowned
+	Refresh      int  `json:"-"` // html only: seconds between reloads, 0 for none
+	Goroutines   bool `json:"-"` // whether goroutines were read
 }
 
 // debugNode is one Node as the debug page shows it.
@@ -120,8 +119,8 @@ type debugNode struct {
 	Since    *time.Time `json:"since,omitempty"`
 	Restarts int        `json:"restarts"`
 	LastErr  string     `json:"last_error,omitempty"`
-	// A kind with figures of its own (a pool's Stats) adds them as a field
-	// here for the JSON form, and as facts (below) for text and HTML.
+	// Figures of one kind of node, such as a pool's Stats, go here as a
+	// field for the JSON form, and through facts for text and HTML.
 	Goroutines []debugGoroutines `json:"goroutines"`
 	Children   []*debugNode      `json:"children,omitempty"`
 
@@ -135,8 +134,9 @@ type debugNode struct {
 // HTML forms.
 type debugFact struct{ Name, Value string }
 
-// facts returns the figures shown beside a node's state. Kinds with
-// figures of their own, like a pool's Stats, add them here.
+// facts returns the figures shown beside a node's state in the text and
+// HTML forms. Figures of one kind of node, such as a pool's Stats, are
+// added here.
 func facts(n Node) []debugFact {
 	var fs []debugFact
 	if n.Restarts > 0 {

@@ -465,3 +465,23 @@ func TestDebugHandlerRequests(t *testing.T) {
 		t.Errorf("DebugHandler(nil) panicked with %q", msg)
 	}
 }
+
+func TestDebugHandlerSeveralRoots(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		app, jobs := shepherd.NewSupervisor("app"), shepherd.NewSupervisor("jobs")
+		app.Add("api", shepherd.ServiceFunc(func(ctx context.Context) error { return nil }))
+		jobs.Add("nightly", shepherd.ServiceFunc(func(ctx context.Context) error { return nil }))
+		got := debugText(t, shepherd.DebugHandler(app, jobs))
+		want := `shepherd at 2000-01-01T00:00:00Z: 2 trees
+
+app  supervisor  idle
+  app/api  service  idle
+
+jobs  supervisor  idle
+  jobs/nightly  service  idle
+`
+		if got != want {
+			t.Fatalf("text form =\n%s\nwant\n%s", got, want)
+		}
+	})
+}
