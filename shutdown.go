@@ -221,7 +221,8 @@ func (s *Supervisor) stopSet(set []*child, cause error, deadline time.Time, repo
 
 // reap records the end of a run that has returned (and whose Stop, if any,
 // has returned) and, when report is set, returns its failures: what Run
-// returned, unless it echoes the stop, and what Stop returned.
+// returned, unless it echoes the stop or the restart policy covers it, and
+// what Stop returned.
 func (s *Supervisor) reap(c *child, r *run, report bool) error {
 	s.mu.Lock()
 	c.cur = nil
@@ -230,7 +231,12 @@ func (s *Supervisor) reap(c *child, r *run, report bool) error {
 	if r.err != nil && !errors.Is(r.err, ErrDoNotRestart) && !(r.stopped && echoesStop(r, r.err)) {
 		err := attribute(c.path, r.err)
 		s.failed(c, err)
-		errs = err
+		// A failure the service's restart policy covers is reported
+		// through events only: had the supervisor kept running, it would
+		// have been restarted, not returned.
+		if !c.restartsAfter(r.err) {
+			errs = err
+		}
 	} else {
 		s.setState(c, StateStopped, nil)
 		s.ev.emit(Event{Kind: EventStopped, Path: c.path})
