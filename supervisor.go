@@ -87,10 +87,10 @@ func NewSupervisor(name string, opts ...SupervisorOption) *Supervisor {
 		panic("shepherd: supervisor " + quote(name) + ": unknown " + cfg.strategy.String())
 	}
 	return &Supervisor{
-		name:   name,
-		cfg:    cfg,
-		names:  map[string]bool{},
-		wake:   make(chan struct{}, 1),
+		name:  name,
+		cfg:   cfg,
+		names: map[string]bool{},
+		wake:  make(chan struct{}, 1),
 	}
 }
 
