@@ -1,6 +1,7 @@
 package shepherd
 
 import (
+	"errors"
 	"strconv"
 	"time"
 )
@@ -64,8 +65,17 @@ func (s *Supervisor) Snapshot() Node {
 		n.State = StateRunning
 	case supStopping:
 		n.State = StateStopping
-	case supDone, supClosed:
+	case supClosed:
 		n.State = StateStopped
+	case supDone:
+		n.State, n.LastErr = StateStopped, s.lastErr
+		var stuck *StuckError
+		switch {
+		case errors.As(s.lastErr, &stuck):
+			n.State = StateStuck
+		case s.lastErr != nil:
+			n.State = StateFailed
+		}
 	}
 	type entry struct {
 		node Node
