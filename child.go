@@ -85,6 +85,13 @@ func (s *Supervisor) startChild(ctx context.Context, c *child) error {
 			s.ev.emit(Event{Kind: EventReady, Path: c.path, Attempt: c.restarts})
 			return nil
 		case <-r.done:
+			if closed(r.ready.ch) {
+				// Ready first, then returned: the exit is the main loop's
+				// business, not a start failure.
+				s.setState(c, StateRunning, nil)
+				s.ev.emit(Event{Kind: EventReady, Path: c.path, Attempt: c.restarts})
+				return nil
+			}
 			s.mu.Lock()
 			c.cur = nil
 			s.mu.Unlock()
@@ -195,12 +202,14 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 	default:
 		s.failed(c, attribute(c.path, err))
 	}
-	restart := c.cfg.restart == Always || (c.cfg.restart == OnFailure && failure)
-	if !restart || s.stopping(ctx) {
+	if !c.restartsAfter(err) {
 		if failure {
 			s.fail(attribute(c.path, err))
 		}
 		return
+	}
+	if s.stopping(ctx) {
+		return // it would have been restarted: not a failure of the tree
 	}
 	if !s.restarts.allow(time.Now()) {
 		s.fail(&RestartLimitError{
@@ -282,6 +291,18 @@ func (s *Supervisor) startDue(ctx context.Context) {
 		s.fail(err)
 	}
 	s.armTimer()
+}
+
+// restartsAfter reports whether c's policy restarts it after a run that
+// returned err.
+func (c *child) restartsAfter(err error) bool {
+	switch {
+	case errors.Is(err, ErrDoNotRestart) || errors.Is(err, ErrStopTree):
+		return false
+	case c.cfg.restart == Always:
+		return true
+	}
+	return c.cfg.restart == OnFailure && err != nil
 }
 
 // echoesStop reports whether err, returned by a service that was asked to

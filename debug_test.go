@@ -134,6 +134,7 @@ func TestDebugTreeThroughLifecycle(t *testing.T) {
 		flaky := make(chan error)
 		fatal := make(chan error)
 		release := make(chan struct{})
+		defer close(release)
 		sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(10*time.Second))
 		sup.Add("db", shepherd.ReadyFunc(func(ctx context.Context) error {
 			<-ready
@@ -269,12 +270,13 @@ app  supervisor  stopping for 0s
 			do:   func() { time.Sleep(10 * time.Second) },
 			text: `shepherd at 2000-01-01T00:01:16Z: 1 tree
 
-app  supervisor  failed for 0s
+app  supervisor  stuck for 0s
     last error: task "app/job": disk full; shepherd: 1 service did not stop within the 10s shutdown budget: "app/web" (blocked in github.com/shepherd-go/shepherd_test.blockingStopper.Stop at debug_test.go)
   app/db  service  stopped for 0s
   app/flaky  service  stopped for 0s  restarts 1
       last error: task "app/flaky": connection refused
   app/web  service  stuck for 0s
+      last error: shepherd: 1 service did not stop within the 10s shutdown budget: "app/web" (blocked in github.com/shepherd-go/shepherd_test.blockingStopper.Stop at debug_test.go)
   app/job  service  failed for 10s
       last error: task "app/job": disk full
   app/workers  supervisor  stopped for 10s
@@ -302,7 +304,6 @@ app  supervisor  failed for 0s
 				t.Errorf("%s: JSON since of %s = %v; want %s", s.name, flaky.Path, flaky.Since, s.since)
 			}
 		}
-		close(release)
 	})
 }
 

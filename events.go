@@ -22,9 +22,10 @@ const (
 	EventStopped                     // the service returned after a stop request
 	EventStuck                       // the service did not return within the shutdown budget
 	EventRestarting                  // the service will be started again after Event.Delay
+	EventDraining                    // a stopping supervisor waits Event.Delay (DrainDelay) before stopping its services
 )
 
-var eventNames = [...]string{"starting", "ready", "exited", "failed", "panicked", "stopping", "stopped", "stuck", "restarting"}
+var eventNames = [...]string{"starting", "ready", "exited", "failed", "panicked", "stopping", "stopped", "stuck", "restarting", "draining"}
 
 func (k EventKind) String() string {
 	if k >= 0 && int(k) < len(eventNames) {
@@ -102,8 +103,11 @@ func (ev *events) logEvent(e Event) {
 	if pe, ok := e.Err.(*PanicError); ok {
 		attrs = append(attrs, slog.String("stack", pe.Stack()))
 	}
-	if e.Kind == EventRestarting {
+	switch e.Kind {
+	case EventRestarting:
 		attrs = append(attrs, slog.Int("attempt", e.Attempt), slog.Duration("delay", e.Delay))
+	case EventDraining:
+		attrs = append(attrs, slog.Duration("delay", e.Delay))
 	}
 	ev.log.LogAttrs(context.Background(), level, "shepherd: "+e.Kind.String(), attrs...)
 }

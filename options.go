@@ -26,6 +26,7 @@ type supervisorConfig struct {
 	maxRestarts     int
 	restartPeriod   time.Duration
 	strategy        Strategy
+	drainDelay      time.Duration
 }
 
 // ShutdownTimeout sets the supervisor's shutdown budget: the most time Run
@@ -59,6 +60,21 @@ func Logger(l *slog.Logger) SupervisorOption {
 // happened, so it must be quick; a panic in fn is logged and ignored.
 func OnEvent(fn func(Event)) SupervisorOption {
 	return func(c *supervisorConfig) { c.hook = fn }
+}
+
+// DrainDelay makes a supervisor that is asked to stop (its context done, or
+// Stop) report not ready at once, then keep every service running for d
+// before stopping them in reverse order, so that Kubernetes endpoints and
+// load balancers stop sending new requests before any listener closes.
+//
+// The delay is taken from the shutdown budget, not added to it: the whole
+// stop still fits in ShutdownTimeout, which is what
+// terminationGracePeriodSeconds must cover. The delay is cut to half the
+// remaining budget if it would leave the services less than that. A stop
+// caused by a failure does not wait: failing fast matters more then.
+// d must be less than the ShutdownTimeout.
+func DrainDelay(d time.Duration) SupervisorOption {
+	return func(c *supervisorConfig) { c.drainDelay = d }
 }
 
 // A ServiceOption configures one service of a Supervisor.

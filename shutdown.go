@@ -152,8 +152,33 @@ func (s *Supervisor) shutdown(ctx context.Context) error {
 	if !stopBy.IsZero() && stopBy.Before(deadline) {
 		deadline = stopBy
 	}
+	if s.failure == nil && s.cfg.drainDelay > 0 && s.anyRunning() {
+		s.drain(deadline)
+	}
 	later := s.stopSet(s.snapshotChildren(), cause, deadline, true)
 	return multierr.Append(s.failure, later)
+}
+
+// drain keeps every service running for the drain delay after the
+// supervisor started stopping, so that readiness probes see it not ready
+// and load balancers stop sending traffic before any listener closes. The
+// delay is part of the shutdown budget: it never runs past the point where
+// the services would no longer have half the budget left.
+func (s *Supervisor) drain(deadline time.Time) {
+	d := min(s.cfg.drainDelay, time.Until(deadline)/2)
+	s.ev.emit(Event{Kind: EventDraining, Path: s.path, Delay: d})
+	t := time.NewTimer(d)
+	defer t.Stop()
+	<-t.C
+}
+
+func (s *Supervisor) anyRunning() bool {
+	for _, c := range s.snapshotChildren() {
+		if c.cur != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // stopSet stops the running services of set in reverse order by deadline
@@ -194,7 +219,7 @@ func (s *Supervisor) stopSet(set []*child, cause error, deadline time.Time, repo
 	// at once and has until the deadline to return.
 	wait := time.NewTimer(time.Until(deadline))
 	defer wait.Stop()
-	var stuck []string
+	var stuck []*child
 	expired := false
 	for _, c := range forced {
 		r := c.cur
@@ -203,16 +228,20 @@ func (s *Supervisor) stopSet(set []*child, cause error, deadline time.Time, repo
 			expired = !waitFor(wait.C, r.done) || !waitFor(wait.C, r.stopDone)
 		}
 		if !closed(r.done) || (r.stopDone != nil && !closed(r.stopDone)) {
-			stuck = append(stuck, c.path)
-			s.setState(c, StateStuck, nil)
+			stuck = append(stuck, c)
 			continue
 		}
 		errs = multierr.Append(errs, s.reap(c, r, report))
 	}
 	if len(stuck) > 0 {
-		se := newStuckError(budget.Round(time.Millisecond), stuck)
-		for _, t := range se.Tasks {
-			s.ev.emit(Event{Kind: EventStuck, Path: t.Path, Err: se})
+		paths := make([]string, len(stuck))
+		for i, c := range stuck {
+			paths[i] = c.path
+		}
+		se := newStuckError(budget.Round(time.Millisecond), paths)
+		for _, c := range stuck {
+			s.setState(c, StateStuck, se)
+			s.ev.emit(Event{Kind: EventStuck, Path: c.path, Err: se})
 		}
 		errs = multierr.Append(errs, se)
 	}
@@ -221,7 +250,8 @@ func (s *Supervisor) stopSet(set []*child, cause error, deadline time.Time, repo
 
 // reap records the end of a run that has returned (and whose Stop, if any,
 // has returned) and, when report is set, returns its failures: what Run
-// returned, unless it echoes the stop, and what Stop returned.
+// returned, unless it echoes the stop or the restart policy covers it, and
+// what Stop returned.
 func (s *Supervisor) reap(c *child, r *run, report bool) error {
 	s.mu.Lock()
 	c.cur = nil
@@ -230,7 +260,12 @@ func (s *Supervisor) reap(c *child, r *run, report bool) error {
 	if r.err != nil && !errors.Is(r.err, ErrDoNotRestart) && !(r.stopped && echoesStop(r, r.err)) {
 		err := attribute(c.path, r.err)
 		s.failed(c, err)
-		errs = err
+		// A failure the service's restart policy covers is reported
+		// through events only: had the supervisor kept running, it would
+		// have been restarted, not returned.
+		if !c.restartsAfter(r.err) {
+			errs = err
+		}
 	} else {
 		s.setState(c, StateStopped, nil)
 		s.ev.emit(Event{Kind: EventStopped, Path: c.path})

@@ -1,6 +1,7 @@
 package shepherd
 
 import (
+	"errors"
 	"strconv"
 	"time"
 )
@@ -58,7 +59,7 @@ func (s *Supervisor) Snapshot() Node { return s.snapshot(s.name) }
 // nested.
 func (s *Supervisor) snapshot(at string) Node {
 	s.mu.Lock()
-	n := Node{Path: s.path, Kind: "supervisor", Since: s.since, LastErr: s.lastErr}
+	n := Node{Path: s.path, Kind: "supervisor", Since: s.since}
 	if n.Path == "" {
 		n.Path = at
 	}
@@ -69,9 +70,15 @@ func (s *Supervisor) snapshot(at string) Node {
 		n.State = StateRunning
 	case supStopping:
 		n.State = StateStopping
-	case supDone, supClosed:
+	case supClosed:
 		n.State = StateStopped
-		if s.lastErr != nil {
+	case supDone:
+		n.State, n.LastErr = StateStopped, s.lastErr
+		var stuck *StuckError
+		switch {
+		case errors.As(s.lastErr, &stuck):
+			n.State = StateStuck
+		case s.lastErr != nil:
 			n.State = StateFailed
 		}
 	}

@@ -38,7 +38,7 @@ type Supervisor struct {
 	stopBy   time.Time     // deadline given to Stop, if any
 	done     chan struct{} // closed when Run returns
 	since    time.Time     // when state last changed, for Snapshot
-	lastErr  error         // what the last Run returned, for Snapshot
+	lastErr  error         // what the last Run returned
 
 	// Fields below are owned by the goroutine in Run.
 	ev       *events
@@ -85,6 +85,9 @@ func NewSupervisor(name string, opts ...SupervisorOption) *Supervisor {
 	case cfg.maxRestarts < 0 || cfg.restartPeriod <= 0:
 		panic("shepherd: supervisor " + quote(name) + ": MaxRestarts(" + strconv.Itoa(cfg.maxRestarts) + ", " + cfg.restartPeriod.String() +
 			") needs n >= 0 and a positive period")
+	case cfg.drainDelay < 0 || cfg.drainDelay >= cfg.shutdownTimeout:
+		panic("shepherd: supervisor " + quote(name) + ": DrainDelay(" + cfg.drainDelay.String() + ") must be at least 0 and less than the ShutdownTimeout (" +
+			cfg.shutdownTimeout.String() + "), which it is part of")
 	case cfg.strategy < OneForOne || cfg.strategy > RestForOne:
 		panic("shepherd: supervisor " + quote(name) + ": unknown " + cfg.strategy.String())
 	}

@@ -34,10 +34,12 @@ func (j *journal) get() []string {
 }
 
 // recorded is a service that journals its start and the moment it saw its
-// context cancelled, then returns the context's error.
-func recorded(j *journal, name string) shepherd.ServiceFunc {
+// context cancelled, then returns the context's error. It signals
+// readiness after journaling, so journals show the exact start order.
+func recorded(j *journal, name string) shepherd.ReadyFunc {
 	return func(ctx context.Context) error {
 		j.add("start " + name)
+		shepherd.Ready(ctx)
 		<-ctx.Done()
 		j.add("stop " + name)
 		return ctx.Err()
@@ -52,8 +54,9 @@ func TestFirstFailureStopsSiblingsInReverseOrder(t *testing.T) {
 			sup.Add(n, recorded(&j, n))
 		}
 		fail := make(chan struct{})
-		sup.Add("d", shepherd.ServiceFunc(func(ctx context.Context) error {
+		sup.Add("d", shepherd.ReadyFunc(func(ctx context.Context) error {
 			j.add("start d")
+			shepherd.Ready(ctx)
 			<-fail
 			return errBoom
 		}))
@@ -338,7 +341,7 @@ func TestNestedTreeStopsLeavesFirst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var j journal
 		paths := make(chan string, 10)
-		pathOf := func(name string) shepherd.ServiceFunc {
+		pathOf := func(name string) shepherd.ReadyFunc {
 			return func(ctx context.Context) error {
 				paths <- shepherd.Path(ctx)
 				return recorded(&j, name)(ctx)

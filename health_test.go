@@ -1,0 +1,171 @@
+package shepherd_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/shepherd-go/shepherd"
+)
+
+func probe(h http.Handler, query string) (int, string) {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/"+query, nil))
+	return rec.Code, rec.Body.String()
+}
+
+func TestReadyzNamesServicesNotReady(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sup := shepherd.NewSupervisor("app")
+		warm := make(chan struct{})
+		sup.Add("db", shepherd.ReadyFunc(func(ctx context.Context) error {
+			<-warm
+			shepherd.Ready(ctx)
+			<-ctx.Done()
+			return nil
+		}))
+		sup.Add("api", shepherd.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil }))
+		readyz := shepherd.Readyz(sup)
+		if code, body := probe(readyz, ""); code != 503 || body != "not ready\napp idle\n" {
+			t.Fatalf("before Run: %d %q; want 503 naming the idle supervisor", code, body)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- sup.Run(ctx) }()
+		synctest.Wait()
+		if code, body := probe(readyz, ""); code != 503 || body != "not ready\napp/db starting\napp/api idle\n" {
+			t.Fatalf("while db warms up: %d %q; want 503 naming app/db", code, body)
+		}
+		if code, body := probe(readyz, "?format=json"); code != 503 ||
+			body != `{"status":"not ready","services":[{"path":"app/db","state":"starting"},{"path":"app/api","state":"idle"}]}`+"\n" {
+			t.Fatalf("JSON while db warms up: %d %s", code, body)
+		}
+		close(warm)
+		synctest.Wait()
+		if code, body := probe(readyz, ""); code != 200 || body != "ready\n" {
+			t.Fatalf("once all are ready: %d %q; want 200 ready", code, body)
+		}
+		cancel()
+		<-done
+	})
+}
+
+func TestReadinessFlipsBeforeServicesStopWithDrainDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ev eventLog
+		sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(20*time.Second), shepherd.DrainDelay(5*time.Second), shepherd.OnEvent(ev.record))
+		stoppedAt := make(chan time.Time, 1)
+		sup.Add("api", shepherd.ServiceFunc(func(ctx context.Context) error {
+			<-ctx.Done()
+			stoppedAt <- time.Now()
+			return nil
+		}))
+		readyz := shepherd.Readyz(sup)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- sup.Run(ctx) }()
+		synctest.Wait()
+		if code, _ := probe(readyz, ""); code != 200 {
+			t.Fatalf("running: readyz %d; want 200", code)
+		}
+		cancel()
+		began := time.Now()
+		synctest.Wait()
+		if code, body := probe(readyz, ""); code != 503 || body != "not ready\napp stopping\n" {
+			t.Fatalf("right after the stop began: %d %q; want 503", code, body)
+		}
+		select {
+		case <-stoppedAt:
+			t.Fatal("api was stopped before the drain delay passed")
+		default:
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if d := (<-stoppedAt).Sub(began); d != 5*time.Second {
+			t.Fatalf("api stopped %v after the stop began; want the 5s drain delay", d)
+		}
+		if n := len(ev.of(shepherd.EventDraining, "app")); n != 1 {
+			t.Fatalf("%d draining events; want 1", n)
+		}
+	})
+}
+
+func TestFailureDoesNotWaitForDrainDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(20*time.Second), shepherd.DrainDelay(5*time.Second))
+		sup.Add("other", shepherd.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil }))
+		sup.Add("bad", shepherd.ServiceFunc(func(ctx context.Context) error { time.Sleep(time.Second); return errBoom }))
+		start := time.Now()
+		if err := sup.Run(context.Background()); err == nil {
+			t.Fatal("Run() = nil; want the failure")
+		}
+		if d := time.Since(start); d != time.Second {
+			t.Fatalf("Run returned after %v; want 1s: a failure stops at once", d)
+		}
+	})
+}
+
+func TestLivezFalseOnlyWhenStuckOrFailed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		defer func() { close(release); synctest.Wait() }()
+		sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(10*time.Second))
+		var runs int
+		sup.Add("flaky", shepherd.ServiceFunc(func(ctx context.Context) error {
+			runs++
+			if runs == 1 {
+				return errBoom
+			}
+			<-ctx.Done()
+			return nil
+		}), shepherd.Restart(shepherd.OnFailure), shepherd.WithBackoff(shepherd.Backoff{Min: time.Minute, Max: time.Minute}))
+		sup.Add("hang", shepherd.ServiceFunc(func(ctx context.Context) error {
+			<-ctx.Done()
+			blockedInService(release)
+			return nil
+		}))
+		livez := shepherd.Livez(sup)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- sup.Run(ctx) }()
+		synctest.Wait()
+		if code, body := probe(livez, ""); code != 200 || body != "live\n" {
+			t.Fatalf("while flaky waits to restart: %d %q; want 200 live", code, body)
+		}
+		if code, body := probe(shepherd.Readyz(sup), ""); code != 503 || !strings.Contains(body, "app/flaky restarting") {
+			t.Fatalf("readyz while flaky waits to restart: %d %q; want it named", code, body)
+		}
+		time.Sleep(2 * time.Minute)
+		cancel()
+		time.Sleep(9*time.Second + 500*time.Millisecond)
+		if code, _ := probe(livez, ""); code != 200 {
+			t.Fatalf("stopping within budget: livez %d; want 200", code)
+		}
+		<-done
+		code, body := probe(livez, "")
+		if code != 503 || !strings.HasPrefix(body, "not live\napp stuck: shepherd: 1 service did not stop") || !strings.Contains(body, "\napp/hang stuck: ") {
+			t.Fatalf("after the budget: %d %q; want 503 naming app and app/hang", code, body)
+		}
+	})
+}
+
+func TestHealthMisuse(t *testing.T) {
+	for _, tc := range []struct {
+		fn   func()
+		want string
+	}{
+		{func() { shepherd.Readyz(nil) }, `shepherd: Readyz(nil): pass the root *Supervisor`},
+		{func() { shepherd.Livez(nil) }, `shepherd: Livez(nil): pass the root *Supervisor`},
+		{func() { shepherd.NewSupervisor("app", shepherd.DrainDelay(20*time.Second)) },
+			`shepherd: supervisor "app": DrainDelay(20s) must be at least 0 and less than the ShutdownTimeout (15s), which it is part of`},
+	} {
+		if got := mustPanic(t, tc.fn); got != tc.want {
+			t.Errorf("panic %q;\nwant  %q", got, tc.want)
+		}
+	}
+}
