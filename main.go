@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"go.uber.org/multierr"
@@ -84,7 +85,14 @@ func Main(svc Service, opts ...MainOption) int {
 	defer cancel(nil)
 
 	errc := make(chan error, 1)
-	go func() { errc <- Catch("main", func() error { return svc.Run(ctx) }) }()
+	go func() {
+		if sup, ok := svc.(*Supervisor); ok {
+			// The root supervisor's own goroutine is owned by the tree too,
+			// so debug pages and stuck reports do not list it as unowned.
+			setLabels(pprof.WithLabels(ctx, pprof.Labels(LabelPath, sup.name)))
+		}
+		errc <- Catch("main", func() error { return svc.Run(ctx) })
+	}()
 	select {
 	case err := <-errc:
 		return exitCode(log, cfg.report, err)
