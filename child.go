@@ -36,6 +36,7 @@ type run struct {
 	done   chan struct{} // closed when Run returned
 	err    error         // what Run returned; read after done
 	start  time.Time
+	path   string // c.path for this run; c.path may change when Run runs again
 
 	stopped  bool          // the supervisor asked it to stop
 	stopDone chan struct{} // closed when Stop returned; nil if not a Stopper or not asked
@@ -65,7 +66,7 @@ func (s *Supervisor) setState(c *child, st State, err error) {
 // if it became ready or returned nil, or if the wait was cut short by a stop
 // request or the start timeout (which fails the supervisor).
 func (s *Supervisor) startChild(ctx context.Context, c *child) error {
-	r := &run{ready: newReadiness(), done: make(chan struct{}), start: time.Now()}
+	r := &run{ready: newReadiness(), done: make(chan struct{}), start: time.Now(), path: c.path}
 	rctx := taskContext(s.base, c.path, s.ev)
 	rctx, r.cancel = context.WithCancelCause(rctx)
 	r.ctx = context.WithValue(rctx, readyKey{}, r.ready)
@@ -78,6 +79,14 @@ func (s *Supervisor) startChild(ctx context.Context, c *child) error {
 
 	timeout := time.NewTimer(s.cfg.startTimeout)
 	defer timeout.Stop()
+	// A wake taken here that is not a fatal exit is handed back to the main
+	// loop once the start is over; handing it back at once would spin.
+	woke := false
+	defer func() {
+		if woke {
+			s.poke()
+		}
+	}()
 	for {
 		select {
 		case <-r.ready.ch:
@@ -115,6 +124,7 @@ func (s *Supervisor) startChild(ctx context.Context, c *child) error {
 			// Another service exited while this one was starting: a failure
 			// that nothing restarts stops the start; anything else waits for
 			// the main loop.
+			woke = true
 			if s.fatalExit() {
 				return nil
 			}
@@ -128,7 +138,7 @@ func (s *Supervisor) runChild(c *child, r *run) {
 	returned := false
 	defer func() {
 		if !returned {
-			r.err = exitError(c.path, recover())
+			r.err = exitError(r.path, recover())
 		}
 		close(r.done)
 		s.poke()
@@ -161,7 +171,6 @@ func (s *Supervisor) fatalExit() bool {
 		s.fail(err)
 		return true
 	}
-	s.poke() // leave the exit for the main loop
 	return false
 }
 

@@ -91,7 +91,12 @@ func Main(svc Service, opts ...MainOption) int {
 			// so debug pages and stuck reports do not list it as unowned.
 			setLabels(pprof.WithLabels(ctx, pprof.Labels(LabelPath, sup.name)))
 		}
-		errc <- Catch("main", func() error { return svc.Run(ctx) })
+		var err error = &TaskError{Path: "main", Err: ErrGoexit} // replaced unless svc.Run calls runtime.Goexit
+		defer func() { errc <- err }()
+		err = Catch("main", func() error { return svc.Run(ctx) })
+		if err != nil && echoes(ctx, err) {
+			err = nil
+		}
 	}()
 	select {
 	case err := <-errc:

@@ -207,6 +207,11 @@ func (s *Supervisor) stopSet(set []*child, cause error, deadline time.Time, repo
 			// loop had not processed yet.
 			errs = multierr.Append(errs, s.reap(c, r, report))
 			continue
+		case r.stopped:
+			// Asked before (a restart found it stuck): asking again would
+			// call Stop twice; it only gets until the deadline.
+			forced = append(forced, c)
+			continue
 		}
 		s.requestStop(c, r, cause, soft)
 		if len(forced) == 0 && s.awaitStop(r, cause, soft) {
@@ -298,7 +303,7 @@ func (s *Supervisor) requestStop(c *child, r *run, cause error, soft time.Time) 
 		defer close(r.stopDone)
 		ctx, cancel := context.WithDeadline(context.WithoutCancel(r.ctx), soft)
 		defer cancel()
-		r.stopErr = Catch(c.path, func() error { return st.Stop(ctx) })
+		r.stopErr = Catch(r.path, func() error { return st.Stop(ctx) })
 	}()
 }
 

@@ -166,6 +166,9 @@ func (s *Supervisor) Stop(ctx context.Context) error {
 		s.state, s.since = supClosed, time.Now()
 		s.mu.Unlock()
 		return nil
+	case supClosed:
+		s.mu.Unlock()
+		return nil
 	case supRunning:
 		s.state, s.since = supStopping, time.Now()
 		if d, ok := ctx.Deadline(); ok {
@@ -226,6 +229,9 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		c.cur, c.restartDue, c.pendingStart, c.attempt = nil, nil, false, 0
 	}
 	done := s.done
+	// The initial set is taken under the same lock that makes Add mark new
+	// services pendingStart, so no service is in both.
+	initial := append([]*child(nil), s.children...)
 	s.mu.Unlock()
 
 	// Children do not inherit ctx's cancellation: the supervisor stops them
@@ -238,7 +244,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	s.timer.Stop()
 	defer s.timer.Stop()
 
-	err := s.supervise(ctx)
+	err := s.supervise(ctx, initial)
 	s.mu.Lock()
 	s.state, s.since, s.lastErr = supDone, time.Now(), err
 	s.mu.Unlock()
@@ -267,9 +273,14 @@ func (s *Supervisor) events(parent *scope) *events {
 }
 
 // supervise is Run's body: start, watch, stop.
-func (s *Supervisor) supervise(ctx context.Context) error {
-	if err := s.startSet(ctx, s.snapshotChildren(), true); err != nil {
+func (s *Supervisor) supervise(ctx context.Context, initial []*child) error {
+	if err := s.startSet(ctx, initial, true); err != nil {
 		s.fail(err)
+		return s.shutdown(ctx)
+	}
+	if s.failure != nil || s.stopping(ctx) {
+		// The start did not complete: the parent must not start the next
+		// service on the strength of this one.
 		return s.shutdown(ctx)
 	}
 	Ready(ctx)
