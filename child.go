@@ -61,11 +61,20 @@ func (s *Supervisor) setState(c *child, st State, err error) {
 	s.mu.Unlock()
 }
 
-// startChild starts one run of c and waits until it is ready. It returns
-// what Run returned if it returned with an error before it was ready; nil
-// if it became ready or returned nil, or if the wait was cut short by a stop
-// request or the start timeout (which fails the supervisor).
-func (s *Supervisor) startChild(ctx context.Context, c *child) error {
+// The ways a start can end.
+type startOutcome int
+
+const (
+	startReady    startOutcome = iota // ready; exits later are the main loop's
+	startExited                       // Run returned before it was ready
+	startTimedOut                     // not ready within the start timeout; still running
+	startAborted                      // a stop request or a fatal sibling exit cut the wait short
+)
+
+// startChild starts one run of c and waits until it is ready. When Run
+// returned before it was ready, the outcome is startExited and err is what
+// Run returned; when the start timeout passed, err names it.
+func (s *Supervisor) startChild(ctx context.Context, c *child) (startOutcome, error) {
 	r := &run{ready: newReadiness(), done: make(chan struct{}), start: time.Now(), path: c.path}
 	rctx := taskContext(s.base, c.path, s.ev)
 	rctx, r.cancel = context.WithCancelCause(rctx)
@@ -90,46 +99,40 @@ func (s *Supervisor) startChild(ctx context.Context, c *child) error {
 	for {
 		select {
 		case <-r.ready.ch:
-			s.setState(c, StateRunning, nil)
-			s.ev.emit(Event{Kind: EventReady, Path: c.path, Attempt: c.restarts})
-			return nil
+			s.readied(c)
+			return startReady, nil
 		case <-r.done:
 			if closed(r.ready.ch) {
 				// Ready first, then returned: the exit is the main loop's
 				// business, not a start failure.
-				s.setState(c, StateRunning, nil)
-				s.ev.emit(Event{Kind: EventReady, Path: c.path, Attempt: c.restarts})
-				return nil
+				s.readied(c)
+				return startReady, nil
 			}
 			s.mu.Lock()
 			c.cur = nil
 			s.mu.Unlock()
-			if r.err == nil {
-				s.setState(c, StateStopped, nil)
-				s.ev.emit(Event{Kind: EventExited, Path: c.path})
-			}
-			return r.err
+			return startExited, r.err
 		case <-timeout.C:
-			err := &TaskError{Path: c.path, Err: errors.New("not ready after " + s.cfg.startTimeout.String() + " (StartTimeout)")}
-			s.failed(c, err)
-			// The run is still going: leave it for shutdown to stop, so that
-			// it is awaited like every other.
-			s.fail(err)
-			return nil
+			return startTimedOut, &TaskError{Path: c.path, Err: errors.New("not ready after " + s.cfg.startTimeout.String() + " (StartTimeout)")}
 		case <-ctx.Done():
-			return nil
+			return startAborted, nil
 		case <-s.stopCh:
-			return nil
+			return startAborted, nil
 		case <-s.wake:
 			// Another service exited while this one was starting: a failure
 			// that nothing restarts stops the start; anything else waits for
 			// the main loop.
 			woke = true
-			if s.fatalExit() {
-				return nil
+			if s.fatalExit(ctx) {
+				return startAborted, nil
 			}
 		}
 	}
+}
+
+func (s *Supervisor) readied(c *child) {
+	s.setState(c, StateRunning, nil)
+	s.ev.emit(Event{Kind: EventReady, Path: c.path, Attempt: c.restarts})
 }
 
 // runChild is the goroutine of one run.
@@ -155,21 +158,21 @@ func (s *Supervisor) failed(c *child, err error) {
 	s.ev.failed(c.path, err)
 }
 
-// fatalExit reports whether some running service has exited with a
-// failure that its restart policy does not cover, and records it.
-func (s *Supervisor) fatalExit() bool {
+// fatalExit handles, while another service is starting, the exits that
+// stop the supervisor (failures that no restart policy covers, and
+// ErrStopTree), and reports whether there was one. Other exits wait for
+// the main loop.
+func (s *Supervisor) fatalExit(ctx context.Context) bool {
 	for _, c := range s.snapshotChildren() {
 		r := c.cur
-		if r == nil || !closed(r.done) || r.err == nil || c.cfg.restart != Never || errors.Is(r.err, ErrDoNotRestart) {
+		if r == nil || !closed(r.done) || r.stopped || r.err == nil || errors.Is(r.err, ErrDoNotRestart) || c.restartsAfter(r.err) {
 			continue
 		}
 		s.mu.Lock()
 		c.cur = nil
 		s.mu.Unlock()
-		err := attribute(c.path, r.err)
-		s.failed(c, err)
-		s.fail(err)
-		return true
+		s.exited(ctx, c, r.err, time.Since(r.start))
+		return s.failure != nil
 	}
 	return false
 }
@@ -239,17 +242,37 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 	s.setState(c, StateRestarting, nil)
 	s.ev.emit(Event{Kind: EventRestarting, Path: c.path, Err: err, Attempt: c.restarts, Delay: delay})
 
-	set := s.restartSet(c)
 	// The others in the set are stopped now, in reverse order, and started
 	// again with c once its delay has passed.
+	set := s.restartSet(c)
 	others := slices.DeleteFunc(slices.Clone(set), func(o *child) bool { return o == c })
-	if err := s.stopSet(others, errRestart, time.Now().Add(s.cfg.shutdownTimeout), false); err != nil {
+	now := time.Now()
+	if err := s.stopSet(others, errRestart, now, true); err != nil {
 		s.fail(err)
 		return
 	}
+	// A sibling that had returned on its own before it was asked is judged
+	// by its own policy: its failure is not lost in the restart, and a
+	// finished service is not brought back.
+	restart := set[:0:0]
+	for _, o := range set {
+		if r := o.cur; r != nil && o != c {
+			s.mu.Lock()
+			o.cur = nil
+			s.mu.Unlock()
+			if !o.restartsAfter(r.err) {
+				s.exited(ctx, o, r.err, time.Since(r.start))
+				if s.failure != nil {
+					return
+				}
+				continue
+			}
+		}
+		restart = append(restart, o)
+	}
 	due := time.Now().Add(delay)
 	s.mu.Lock()
-	for _, o := range set {
+	for _, o := range restart {
 		o.restartDue = &due
 	}
 	s.mu.Unlock()
@@ -314,8 +337,16 @@ func (c *child) restartsAfter(err error) bool {
 	return c.cfg.restart == OnFailure && err != nil
 }
 
-// echoesStop reports whether err, returned by a service that was asked to
-// stop, only repeats the request.
+// echoesStop reports whether err, returned by the Run of a service that
+// was asked to stop, only repeats the request. ErrClosed comes from a
+// Supervisor or Pool that was stopped before its Run began.
 func echoesStop(r *run, err error) bool {
-	return errors.Is(err, http.ErrServerClosed) || errors.Is(err, errRestart) || echoes(r.ctx, err)
+	return echoesStopCall(err) || echoes(r.ctx, err)
+}
+
+// echoesStopCall reports whether err, returned by a Stop method, only
+// repeats the request. A Stop that ran out of time is not an echo: it
+// means the service was cut short.
+func echoesStopCall(err error) bool {
+	return errors.Is(err, http.ErrServerClosed) || errors.Is(err, errRestart) || errors.Is(err, ErrClosed)
 }

@@ -15,7 +15,7 @@ type EventKind int
 const (
 	EventStarting   EventKind = iota // Run is about to be called
 	EventReady                       // the service signalled readiness
-	EventExited                      // Run returned nil
+	EventExited                      // Run returned on its own without failing: nil, or an error wrapping ErrDoNotRestart (in Err)
 	EventFailed                      // Run returned an error
 	EventPanicked                    // Run panicked
 	EventStopping                    // the service is being asked to stop
@@ -68,11 +68,31 @@ func (ev *events) emit(e Event) {
 		ev.logEvent(e)
 	}
 	if ev.hook != nil {
-		// A metrics hook that panics must not take the supervisor with it.
-		if err := Catch(e.Path, func() error { ev.hook(e); return nil }); err != nil && ev.log != nil {
-			ev.log.Error("shepherd: OnEvent hook panicked", "path", e.Path, "event", e.Kind.String(), "err", err)
+		if err := ev.callHook(e); err != nil && ev.log != nil {
+			ev.log.Error("shepherd: OnEvent hook failed", "path", e.Path, "event", e.Kind.String(), "err", err)
 		}
 	}
+}
+
+// callHook calls the hook on a goroutine of its own and waits for it: a
+// hook that panics or calls runtime.Goexit (a t.FailNow in a test's hook)
+// must not take the supervisor's goroutine with it. Events are rare enough
+// for the extra goroutine not to matter.
+func (ev *events) callHook(e Event) (err error) {
+	done := make(chan struct{})
+	go func() {
+		returned := false
+		defer func() {
+			if !returned {
+				err = exitError(e.Path+" (OnEvent hook)", recover())
+			}
+			close(done)
+		}()
+		ev.hook(e)
+		returned = true
+	}()
+	<-done
+	return err
 }
 
 func (ev *events) failed(path string, err error) {

@@ -17,9 +17,10 @@ type HTTPService struct {
 	srv *http.Server
 	ln  net.Listener // set by HTTPServerListener; else bound in Run
 
-	mu   sync.Mutex
-	addr net.Addr
-	base context.Context // the current run's context, without its cancellation
+	mu       sync.Mutex
+	addr     net.Addr
+	shutDown bool            // an earlier run shut the server down; it cannot serve again
+	base     context.Context // the current run's context, without its cancellation
 }
 
 // HTTPServer returns a Service that runs srv. Run binds srv.Addr (":http"
@@ -91,6 +92,10 @@ func (h *HTTPService) SignalsReady() bool { return true }
 // shut down or ctx is done.
 func (h *HTTPService) Run(ctx context.Context) error {
 	h.mu.Lock()
+	if h.shutDown {
+		h.mu.Unlock()
+		return errServedOnce
+	}
 	h.base = context.WithoutCancel(ctx)
 	h.mu.Unlock()
 	ln := h.ln
@@ -108,7 +113,7 @@ func (h *HTTPService) Run(ctx context.Context) error {
 		h.mu.Unlock()
 	}
 	Ready(ctx)
-	stop := context.AfterFunc(ctx, func() { h.srv.Close() })
+	stop := context.AfterFunc(ctx, func() { h.close() })
 	defer stop()
 	if err := h.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
@@ -116,10 +121,26 @@ func (h *HTTPService) Run(ctx context.Context) error {
 	return nil
 }
 
+// errServedOnce is what a restarted HTTPService returns: the standard
+// library's server refuses to serve after Shutdown or Close, so restarting
+// it would only look like it worked.
+var errServedOnce = errors.New("shepherd: HTTPServer: this *http.Server was shut down by an earlier run and cannot serve again; " +
+	"to restart a server, run a service that makes a new *http.Server each time")
+
+func (h *HTTPService) close() {
+	h.mu.Lock()
+	h.shutDown = true
+	h.mu.Unlock()
+	h.srv.Close()
+}
+
 // Stop shuts the server down gracefully, waiting for in-flight requests
 // until ctx is done; then it closes the connections still open and returns
 // ctx's error.
 func (h *HTTPService) Stop(ctx context.Context) error {
+	h.mu.Lock()
+	h.shutDown = true
+	h.mu.Unlock()
 	err := h.srv.Shutdown(ctx)
 	if err != nil {
 		h.srv.Close()

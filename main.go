@@ -42,6 +42,11 @@ type mainConfig struct {
 // Signals sets the signals that stop the service (SIGINT and SIGTERM if
 // unset).
 func Signals(sig ...os.Signal) MainOption {
+	if len(sig) == 0 {
+		// signal.Notify with no signals relays every signal, so a terminal
+		// resize would stop the program.
+		panic("shepherd: Signals(): no signals given; omit the option to stop on SIGINT and SIGTERM")
+	}
 	return func(c *mainConfig) { c.signals = sig }
 }
 

@@ -99,11 +99,13 @@ type Backoff struct {
 	Reset    time.Duration // 0 means Max
 }
 
-// DefaultBackoff is used for services added without WithBackoff.
-var DefaultBackoff = Backoff{Min: 100 * time.Millisecond, Max: 10 * time.Second, Jitter: 0.2}
+// defaultBackoff is used for services added without WithBackoff.
+var defaultBackoff = Backoff{Min: 100 * time.Millisecond, Max: 10 * time.Second, Jitter: 0.2}
 
-// WithBackoff sets the delays between restarts of the service. Backoff{}
-// restarts at once, which is only wise with a tight MaxRestarts.
+// WithBackoff sets the delays between restarts of the service. Without it,
+// a service waits 100 ms before its first restart, doubling up to 10 s,
+// with a jitter of 0.2. Backoff{} restarts at once, which is only wise with
+// a tight MaxRestarts.
 func WithBackoff(b Backoff) ServiceOption {
 	return func(c *serviceConfig) { c.backoff = b }
 }
@@ -112,6 +114,10 @@ func WithBackoff(b Backoff) ServiceOption {
 func (b Backoff) delay(attempt int, rnd *rand.Rand) time.Duration {
 	d := b.Min
 	for i := 1; i < attempt && d < b.Max; i++ {
+		if d > b.Max/2 {
+			d = b.Max // doubling could overflow for a Max near the largest Duration
+			break
+		}
 		d *= 2
 	}
 	d = min(d, b.Max)
@@ -128,9 +134,9 @@ func (b Backoff) resetAfter() time.Duration {
 	return b.Max
 }
 
-func (b Backoff) validate(path string) {
+func (b Backoff) validate(supervisor, service string) {
 	if b.Min < 0 || b.Max < b.Min || b.Jitter < 0 || b.Jitter > 1 || b.Reset < 0 {
-		panic(fmt.Sprintf("shepherd: service %q: invalid %+v; want 0 <= Min <= Max, Jitter in [0, 1], Reset >= 0", path, b))
+		panic(fmt.Sprintf("shepherd: supervisor %q: Add(%q): invalid Backoff%+v; want 0 <= Min <= Max, Jitter in [0, 1], Reset >= 0", supervisor, service, b))
 	}
 }
 

@@ -134,11 +134,11 @@ func (s *Supervisor) shutdown(ctx context.Context) error {
 	if s.state == supRunning {
 		s.state, s.since = supStopping, time.Now()
 	}
-	stopBy := s.stopBy
 	for _, c := range s.children {
 		c.restartDue = nil
 		c.pendingStart = false
 	}
+	since := s.stopAt
 	s.mu.Unlock()
 
 	cause := errStopped
@@ -148,15 +148,35 @@ func (s *Supervisor) shutdown(ctx context.Context) error {
 	case ctx.Err() != nil:
 		cause = context.Cause(ctx)
 	}
-	deadline := time.Now().Add(s.cfg.shutdownTimeout)
-	if !stopBy.IsZero() && stopBy.Before(deadline) {
-		deadline = stopBy
+	// The budget runs from the stop request, even when a restart was
+	// stopping services at the time.
+	now := time.Now()
+	if since.IsZero() || since.After(now) || s.failure != nil {
+		since = now
 	}
 	if s.failure == nil && s.cfg.drainDelay > 0 && s.anyRunning() {
-		s.drain(deadline)
+		s.drain(s.budgetFrom(since))
 	}
-	later := s.stopSet(s.snapshotChildren(), cause, deadline, true)
+	later := s.stopSet(s.snapshotChildren(), cause, since, false)
 	return multierr.Append(s.failure, later)
+}
+
+// budgetFrom returns the end of a shutdown budget that starts at t:
+// ShutdownTimeout later, but no later than the budget of a stop request
+// already made, nor than the deadline given to Stop.
+func (s *Supervisor) budgetFrom(t time.Time) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := t.Add(s.cfg.shutdownTimeout)
+	if !s.stopAt.IsZero() {
+		if e := s.stopAt.Add(s.cfg.shutdownTimeout); e.Before(d) {
+			d = e
+		}
+	}
+	if !s.stopBy.IsZero() && s.stopBy.Before(d) {
+		d = s.stopBy
+	}
+	return d
 }
 
 // drain keeps every service running for the drain delay after the
@@ -165,7 +185,7 @@ func (s *Supervisor) shutdown(ctx context.Context) error {
 // delay is part of the shutdown budget: it never runs past the point where
 // the services would no longer have half the budget left.
 func (s *Supervisor) drain(deadline time.Time) {
-	d := min(s.cfg.drainDelay, time.Until(deadline)/2)
+	d := max(0, min(s.cfg.drainDelay, time.Until(deadline)/2))
 	s.ev.emit(Event{Kind: EventDraining, Path: s.path, Delay: d})
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -181,19 +201,29 @@ func (s *Supervisor) anyRunning() bool {
 	return false
 }
 
-// stopSet stops the running services of set in reverse order by deadline
-// and returns what went wrong: failures and Stop errors of the services
-// (when report is set) and a *StuckError for those that did not return.
+// stopSet stops the running services of set in reverse order within the
+// budget that began at since, and returns what went wrong: failures and
+// Stop errors of the services, and a *StuckError for those that did not
+// return.
 //
 // Each service is asked to stop (Stop, then its context cancelled) and
 // awaited before the one added before it. A service that takes too long
 // does not stall the others: in the last tenth of the budget (at most a
-// second) every remaining service is forced (Stop with an expired context
-// and its context cancelled), and whatever has not returned by the deadline
-// is stuck.
-func (s *Supervisor) stopSet(set []*child, cause error, deadline time.Time, report bool) error {
-	budget := time.Until(deadline)
-	soft := deadline.Add(-min(budget/10, time.Second))
+// second) every remaining service is forced (its context cancelled, and
+// Stop given only until just before the deadline), and whatever has not
+// returned by the deadline is stuck. The deadline is read again whenever
+// a stop request or a Stop deadline may have brought it closer.
+//
+// When restarting (stopping siblings to restart them with a failed
+// service), a failure that the restart covers is not one, and a service
+// found to have returned on its own is left as it is, for the caller to
+// judge.
+func (s *Supervisor) stopSet(set []*child, cause error, since time.Time, restarting bool) error {
+	deadline := func() time.Time { return s.budgetFrom(since) }
+	soft := func() time.Time {
+		d := deadline()
+		return d.Add(-min(max(0, d.Sub(since))/10, time.Second))
+	}
 	var errs error
 	var forced []*child
 	for i := len(set) - 1; i >= 0; i-- {
@@ -205,7 +235,9 @@ func (s *Supervisor) stopSet(set []*child, cause error, deadline time.Time, repo
 		case closed(r.done) && !r.stopped:
 			// It returned on its own before being asked: an exit the main
 			// loop had not processed yet.
-			errs = multierr.Append(errs, s.reap(c, r, report))
+			if !restarting {
+				errs = multierr.Append(errs, s.reap(c, r, false))
+			}
 			continue
 		case r.stopped:
 			// Asked before (a restart found it stuck): asking again would
@@ -213,37 +245,39 @@ func (s *Supervisor) stopSet(set []*child, cause error, deadline time.Time, repo
 			forced = append(forced, c)
 			continue
 		}
-		s.requestStop(c, r, cause, soft)
-		if len(forced) == 0 && s.awaitStop(r, cause, soft) {
-			errs = multierr.Append(errs, s.reap(c, r, report))
+		if len(forced) > 0 {
+			d := deadline()
+			s.requestStop(c, r, cause, d.Add(-min(max(0, time.Until(d))/10, 100*time.Millisecond)))
+			forced = append(forced, c)
+			continue
+		}
+		s.requestStop(c, r, cause, soft())
+		if s.awaitStop(r, cause, soft) {
+			errs = multierr.Append(errs, s.reap(c, r, restarting))
 			continue
 		}
 		forced = append(forced, c)
 	}
 	// Past the soft deadline: every service not yet stopped is cancelled
 	// at once and has until the deadline to return.
-	wait := time.NewTimer(time.Until(deadline))
-	defer wait.Stop()
+	for _, c := range forced {
+		c.cur.cancel(cause)
+	}
 	var stuck []*child
-	expired := false
 	for _, c := range forced {
 		r := c.cur
-		r.cancel(cause)
-		if !expired {
-			expired = !waitFor(wait.C, r.done) || !waitFor(wait.C, r.stopDone)
-		}
-		if !closed(r.done) || (r.stopDone != nil && !closed(r.stopDone)) {
+		if !s.waitStop(r.done, deadline) || !s.waitStop(r.stopDone, deadline) {
 			stuck = append(stuck, c)
 			continue
 		}
-		errs = multierr.Append(errs, s.reap(c, r, report))
+		errs = multierr.Append(errs, s.reap(c, r, restarting))
 	}
 	if len(stuck) > 0 {
 		paths := make([]string, len(stuck))
 		for i, c := range stuck {
 			paths[i] = c.path
 		}
-		se := newStuckError(budget.Round(time.Millisecond), paths)
+		se := newStuckError(deadline().Sub(since).Round(time.Millisecond), paths)
 		for _, c := range stuck {
 			s.setState(c, StateStuck, se)
 			s.ev.emit(Event{Kind: EventStuck, Path: c.path, Err: se})
@@ -254,32 +288,33 @@ func (s *Supervisor) stopSet(set []*child, cause error, deadline time.Time, repo
 }
 
 // reap records the end of a run that has returned (and whose Stop, if any,
-// has returned) and, when report is set, returns its failures: what Run
-// returned, unless it echoes the stop or the restart policy covers it, and
-// what Stop returned.
-func (s *Supervisor) reap(c *child, r *run, report bool) error {
+// has returned) and returns its failures: what Run returned, unless it
+// echoes the stop or a restart covers it, and what Stop returned.
+func (s *Supervisor) reap(c *child, r *run, restarting bool) error {
 	s.mu.Lock()
 	c.cur = nil
 	s.mu.Unlock()
 	var errs error
-	if r.err != nil && !errors.Is(r.err, ErrDoNotRestart) && !(r.stopped && echoesStop(r, r.err)) {
+	switch {
+	case r.err != nil && !errors.Is(r.err, ErrDoNotRestart) && !(r.stopped && echoesStop(r, r.err)):
 		err := attribute(c.path, r.err)
 		s.failed(c, err)
-		// A failure the service's restart policy covers is reported
-		// through events only: had the supervisor kept running, it would
-		// have been restarted, not returned.
-		if !c.restartsAfter(r.err) {
+		// A failure the restart policy covers is reported through events
+		// only, when a restart will follow or would have followed (the run
+		// ended on its own). A failure while the tree stops (a flush that
+		// failed) is reported.
+		if !c.restartsAfter(r.err) || (r.stopped && !restarting) {
 			errs = err
 		}
-	} else {
+	case r.stopped:
 		s.setState(c, StateStopped, nil)
 		s.ev.emit(Event{Kind: EventStopped, Path: c.path})
+	default:
+		s.setState(c, StateStopped, nil)
+		s.ev.emit(Event{Kind: EventExited, Path: c.path, Err: r.err})
 	}
-	if r.stopErr != nil && !echoesStop(r, r.stopErr) {
+	if r.stopErr != nil && !echoesStopCall(r.stopErr) {
 		errs = multierr.Append(errs, &TaskError{Path: c.path, Err: fmt.Errorf("stop: %w", r.stopErr)})
-	}
-	if !report {
-		return nil
 	}
 	return errs
 }
@@ -288,7 +323,7 @@ func (s *Supervisor) reap(c *child, r *run, report bool) error {
 // goroutine of the service (so a hanging Stop cannot hold up the
 // supervisor), and its context is cancelled once Stop returned; other
 // services have their context cancelled at once.
-func (s *Supervisor) requestStop(c *child, r *run, cause error, soft time.Time) {
+func (s *Supervisor) requestStop(c *child, r *run, cause error, stopBy time.Time) {
 	r.stopped = true
 	s.setState(c, StateStopping, nil)
 	s.ev.emit(Event{Kind: EventStopping, Path: c.path})
@@ -300,35 +335,49 @@ func (s *Supervisor) requestStop(c *child, r *run, cause error, soft time.Time) 
 	r.stopDone = make(chan struct{})
 	go func() {
 		setLabels(r.ctx)
-		defer close(r.stopDone)
-		ctx, cancel := context.WithDeadline(context.WithoutCancel(r.ctx), soft)
+		returned := false
+		defer func() {
+			// A panic or runtime.Goexit in Stop is the service's failure.
+			if !returned {
+				r.stopErr = exitError(r.path, recover())
+			}
+			close(r.stopDone)
+		}()
+		ctx, cancel := context.WithDeadline(context.WithoutCancel(r.ctx), stopBy)
 		defer cancel()
-		r.stopErr = Catch(r.path, func() error { return st.Stop(ctx) })
+		r.stopErr = st.Stop(ctx)
+		returned = true
 	}()
 }
 
-// awaitStop waits until the run returned (and its Stop, if any), cancelling
-// its context once Stop returned. It reports false if soft passed first.
-func (s *Supervisor) awaitStop(r *run, cause error, soft time.Time) bool {
-	t := time.NewTimer(time.Until(soft))
-	defer t.Stop()
-	if !waitFor(t.C, r.stopDone) {
+// awaitStop waits until the run returned (and its Stop, if any),
+// cancelling its context once Stop returned. It reports false if the soft
+// deadline passed first.
+func (s *Supervisor) awaitStop(r *run, cause error, soft func() time.Time) bool {
+	if !s.waitStop(r.stopDone, soft) {
 		return false
 	}
 	r.cancel(cause)
-	return waitFor(t.C, r.done)
+	return s.waitStop(r.done, soft)
 }
 
-// waitFor waits for ch to close unless timeout fires first; a nil ch counts
-// as closed.
-func waitFor(timeout <-chan time.Time, ch chan struct{}) bool {
+// waitStop waits for ch to close until the time limit returns, which it
+// reads again each time the budget may have shrunk. A nil ch counts as
+// closed.
+func (s *Supervisor) waitStop(ch chan struct{}, limit func() time.Time) bool {
 	if ch == nil {
 		return true
 	}
-	select {
-	case <-ch:
-		return true
-	case <-timeout:
-		return false
+	for {
+		t := time.NewTimer(time.Until(limit()))
+		select {
+		case <-ch:
+			t.Stop()
+			return true
+		case <-t.C:
+			return closed(ch)
+		case <-s.rebudget:
+			t.Stop()
+		}
 	}
 }

@@ -34,8 +34,10 @@ type Supervisor struct {
 	children []*child
 	names    map[string]bool
 	wake     chan struct{} // a child exited or was added; capacity 1
+	rebudget chan struct{} // a stop request or Stop deadline may have moved the shutdown deadline; capacity 1
 	stopCh   chan struct{} // closed by Stop
 	stopBy   time.Time     // deadline given to Stop, if any
+	stopAt   time.Time     // when the stop was requested, if it was
 	done     chan struct{} // closed when Run returns
 	since    time.Time     // when state last changed, for Snapshot
 	lastErr  error         // what the last Run returned
@@ -92,10 +94,11 @@ func NewSupervisor(name string, opts ...SupervisorOption) *Supervisor {
 		panic("shepherd: supervisor " + quote(name) + ": unknown " + cfg.strategy.String())
 	}
 	return &Supervisor{
-		name:  name,
-		cfg:   cfg,
-		names: map[string]bool{},
-		wake:  make(chan struct{}, 1),
+		name:     name,
+		cfg:      cfg,
+		names:    map[string]bool{},
+		wake:     make(chan struct{}, 1),
+		rebudget: make(chan struct{}, 1),
 	}
 }
 
@@ -103,12 +106,20 @@ func NewSupervisor(name string, opts ...SupervisorOption) *Supervisor {
 //
 // Services start in the order they were added. A service added while the
 // supervisor runs is started at once, after those added before it, and is
-// stopped before them. Once the supervisor is stopping or has stopped, Add
-// returns ErrClosed and svc never runs.
+// stopped before them; if the supervisor begins to stop at that moment, it
+// may never start (Snapshot shows it idle). Once the supervisor is stopping
+// or has stopped, Add returns ErrClosed and svc never runs.
 //
-// Add panics if name is empty, contains "/", or is already taken, or if svc
-// is nil.
+// Add panics if name is empty, contains "/", or is already taken, if svc is
+// nil or a supervisor that contains s, or if an option is out of range.
 func (s *Supervisor) Add(name string, svc Service, opts ...ServiceOption) error {
+	if sub, ok := svc.(*Supervisor); ok && sub.contains(s) {
+		panic("shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) + "): the service is this supervisor or contains it; a tree cannot hold itself")
+	}
+	cfg := serviceConfig{backoff: defaultBackoff}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
@@ -119,19 +130,14 @@ func (s *Supervisor) Add(name string, svc Service, opts ...ServiceOption) error 
 		panic("shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) + ", nil): pass the service to run")
 	case s.names[name]:
 		panic("shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) + "): a service with that name was already added; names must be unique")
+	case cfg.restart < Never || cfg.restart > Always:
+		panic("shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) + "): unknown " + cfg.restart.String())
 	}
+	cfg.backoff.validate(s.name, name)
 	if s.state >= supStopping {
 		return ErrClosed
 	}
-	cfg := serviceConfig{backoff: DefaultBackoff}
-	for _, o := range opts {
-		o(&cfg)
-	}
 	c := &child{name: name, svc: svc, cfg: cfg, signals: signalsReady(svc)}
-	if cfg.restart < Never || cfg.restart > Always {
-		panic("shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) + "): unknown " + cfg.restart.String())
-	}
-	cfg.backoff.validate(name)
 	s.names[name] = true
 	s.children = append(s.children, c)
 	if s.state == supRunning {
@@ -142,9 +148,30 @@ func (s *Supervisor) Add(name string, svc Service, opts ...ServiceOption) error 
 	return nil
 }
 
+// contains reports whether target is s or a supervisor somewhere below it.
+func (s *Supervisor) contains(target *Supervisor) bool {
+	if s == target {
+		return true
+	}
+	for _, c := range s.snapshotChildren() {
+		if sub, ok := c.svc.(*Supervisor); ok && sub.contains(target) {
+			return true
+		}
+	}
+	return false
+}
+
 // SignalsReady reports true: a Supervisor calls Ready once all its services
 // are ready, so a parent supervisor starts the next service only then.
 func (s *Supervisor) SignalsReady() bool { return true }
+
+// budgetChanged tells a stop in progress to read its deadline again.
+func (s *Supervisor) budgetChanged() {
+	select {
+	case s.rebudget <- struct{}{}:
+	default:
+	}
+}
 
 // poke wakes the goroutine in Run.
 func (s *Supervisor) poke() {
@@ -155,10 +182,11 @@ func (s *Supervisor) poke() {
 }
 
 // Stop asks Run to stop every service and return, and waits for Run to
-// return or for ctx to be done. A deadline on ctx caps the shutdown budget.
-// Stop before Run makes Run return ErrClosed at once; Stop after Run
-// returned does nothing. Stop always returns nil: the result of the stop is
-// what Run returns.
+// return or for ctx to be done. A deadline on ctx caps the shutdown budget,
+// also when the supervisor is already stopping. Stop before Run makes the
+// next Run return ErrClosed at once (a parent that stops a child supervisor
+// before it ran); Stop after Run returned does nothing. Stop always returns
+// nil: the result of the stop is what Run returns.
 func (s *Supervisor) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	switch s.state {
@@ -166,18 +194,23 @@ func (s *Supervisor) Stop(ctx context.Context) error {
 		s.state, s.since = supClosed, time.Now()
 		s.mu.Unlock()
 		return nil
-	case supClosed:
+	case supClosed, supDone:
 		s.mu.Unlock()
 		return nil
 	case supRunning:
 		s.state, s.since = supStopping, time.Now()
-		if d, ok := ctx.Deadline(); ok {
-			s.stopBy = d
+		if s.stopAt.IsZero() {
+			s.stopAt = time.Now()
 		}
 		close(s.stopCh)
 	}
+	// Running or already stopping: a deadline caps the budget either way.
+	if d, ok := ctx.Deadline(); ok && (s.stopBy.IsZero() || d.Before(s.stopBy)) {
+		s.stopBy = d
+	}
 	done := s.done
 	s.mu.Unlock()
+	s.budgetChanged()
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -210,6 +243,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	s.mu.Lock()
 	switch s.state {
 	case supClosed:
+		s.state = supIdle // the Stop applied to this Run only
 		s.mu.Unlock()
 		return ErrClosed
 	case supRunning, supStopping:
@@ -217,7 +251,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		return errors.New("shepherd: supervisor " + quote(s.path) + ": Run called while it is running; a Supervisor runs one Run at a time")
 	}
 	s.state, s.since = supRunning, time.Now()
-	s.stopCh, s.done, s.stopBy = make(chan struct{}), make(chan struct{}), time.Time{}
+	s.stopCh, s.done, s.stopBy, s.stopAt = make(chan struct{}), make(chan struct{}), time.Time{}, time.Time{}
 	parent := scopeOf(ctx)
 	s.path = s.name
 	if parent != nil && parent.path != "" {
@@ -243,6 +277,16 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	s.timer = time.NewTimer(time.Hour)
 	s.timer.Stop()
 	defer s.timer.Stop()
+	// The shutdown budget runs from the moment ctx is done, even if the
+	// supervisor is busy restarting something then.
+	defer context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		if s.stopAt.IsZero() {
+			s.stopAt = time.Now()
+		}
+		s.mu.Unlock()
+		s.budgetChanged()
+	})()
 
 	err := s.supervise(ctx, initial)
 	s.mu.Lock()
@@ -338,26 +382,41 @@ func (s *Supervisor) stopping(ctx context.Context) bool {
 }
 
 // startSet starts the given services in order, each after the previous one
-// is ready. It returns the failure of a service that failed before it was
-// ready (initial: every such failure; later: only when it cannot be
-// restarted), or nil when the start was completed or interrupted by a stop
-// request.
+// is ready. During the initial start (and for services added while
+// running) a service that fails before it is ready, or is not ready in
+// time, is a start failure: startSet returns it and the supervisor stops.
+// During a restart, those are exits like any other, for the restart policy
+// to judge. startSet returns nil when the start completed or was cut short.
 func (s *Supervisor) startSet(ctx context.Context, set []*child, initial bool) error {
 	for _, c := range set {
 		if s.stopping(ctx) || s.failure != nil {
 			return nil
 		}
+		if !initial && (c.restartDue == nil || c.restartDue.After(time.Now())) {
+			continue // rescheduled by a sibling's failed restart meanwhile
+		}
 		start := time.Now()
-		err := s.startChild(ctx, c)
-		if err == nil {
-			continue
+		outcome, err := s.startChild(ctx, c)
+		switch outcome {
+		case startTimedOut:
+			if initial {
+				// The run goes on: shutdown stops it and awaits it like
+				// every other.
+				s.failed(c, err)
+				return err
+			}
+			if serr := s.stopSet([]*child{c}, errRestart, time.Now(), true); serr != nil {
+				return serr
+			}
+			s.exited(ctx, c, err, time.Since(start))
+		case startExited:
+			if initial && err != nil && !errors.Is(err, ErrDoNotRestart) && !errors.Is(err, ErrStopTree) {
+				err = attribute(c.path, err)
+				s.failed(c, err)
+				return err
+			}
+			s.exited(ctx, c, err, time.Since(start))
 		}
-		if initial {
-			err = attribute(c.path, err)
-			s.failed(c, err)
-			return err
-		}
-		s.exited(ctx, c, err, time.Since(start))
 	}
 	return nil
 }

@@ -538,7 +538,7 @@ func TestSupervisorMisuse(t *testing.T) {
 			`shepherd: supervisor "app": Run(nil): pass a context; its cancellation stops the supervisor`},
 		{"bad backoff", func() {
 			shepherd.NewSupervisor("app").Add("x", noop, shepherd.WithBackoff(shepherd.Backoff{Min: time.Second, Max: time.Millisecond}))
-		}, `shepherd: service "x": invalid {Min:1s Max:1ms Jitter:0 Reset:0s}; want 0 <= Min <= Max, Jitter in [0, 1], Reset >= 0`},
+		}, `shepherd: supervisor "app": Add("x"): invalid Backoff{Min:1s Max:1ms Jitter:0 Reset:0s}; want 0 <= Min <= Max, Jitter in [0, 1], Reset >= 0`},
 		{"nil HTTP server", func() { shepherd.HTTPServer(nil) }, `shepherd: HTTPServer(nil): pass the *http.Server to run`},
 		{"nil Main service", func() { shepherd.Main(nil) }, `shepherd: Main(nil): pass the service (usually a *Supervisor) to run`},
 	} {
