@@ -220,6 +220,9 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 		}
 		return
 	}
+	// Restarted or not, a run that left stuck goroutines behind must be
+	// named when Run returns.
+	s.keepStuck(err)
 	if s.stopping(ctx) {
 		return // it would have been restarted: not a failure of the tree
 	}
@@ -246,29 +249,33 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 	// again with c once its delay has passed.
 	set := s.restartSet(c)
 	others := slices.DeleteFunc(slices.Clone(set), func(o *child) bool { return o == c })
-	now := time.Now()
-	if err := s.stopSet(others, errRestart, now, true); err != nil {
-		s.fail(err)
-		return
-	}
+	stopErr := s.stopSet(others, errRestart, time.Now(), true)
 	// A sibling that had returned on its own before it was asked is judged
 	// by its own policy: its failure is not lost in the restart, and a
-	// finished service is not brought back.
+	// finished service is not brought back. It returned before the stop
+	// could report anything, so its failure comes first.
 	restart := set[:0:0]
 	for _, o := range set {
-		if r := o.cur; r != nil && o != c {
-			s.mu.Lock()
-			o.cur = nil
-			s.mu.Unlock()
-			if !o.restartsAfter(r.err) {
-				s.exited(ctx, o, r.err, time.Since(r.start))
-				if s.failure != nil {
-					return
-				}
-				continue
-			}
+		r := o.cur
+		if r == nil || o == c || !closed(r.done) || r.stopped {
+			restart = append(restart, o)
+			continue
 		}
-		restart = append(restart, o)
+		s.mu.Lock()
+		o.cur = nil
+		s.mu.Unlock()
+		s.keepStuck(r.err)
+		if o.restartsAfter(r.err) {
+			restart = append(restart, o)
+			continue
+		}
+		s.exited(ctx, o, r.err, time.Since(r.start))
+	}
+	if stopErr != nil {
+		s.fail(stopErr)
+	}
+	if s.failure != nil {
+		return
 	}
 	due := time.Now().Add(delay)
 	s.mu.Lock()

@@ -158,7 +158,53 @@ func (s *Supervisor) shutdown(ctx context.Context) error {
 		s.drain(s.budgetFrom(since))
 	}
 	later := s.stopSet(s.snapshotChildren(), cause, since, false)
-	return multierr.Append(s.failure, later)
+	return s.withAbandoned(multierr.Append(s.failure, later))
+}
+
+// keepStuck remembers the stuck reports inside err, the exit of a run that
+// a restart is about to go past.
+func (s *Supervisor) keepStuck(err error) {
+	for _, e := range allErrors(err) {
+		if se, ok := e.(*StuckError); ok {
+			s.abandoned = append(s.abandoned, se)
+		}
+	}
+}
+
+// withAbandoned adds to err the stuck reports of earlier runs it does not
+// already hold.
+func (s *Supervisor) withAbandoned(err error) error {
+	held := allErrors(err)
+	for _, se := range s.abandoned {
+		found := false
+		for _, e := range held {
+			if e == error(se) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			err = multierr.Append(err, se)
+		}
+	}
+	return err
+}
+
+// allErrors returns every error in err's tree.
+func allErrors(err error) []error {
+	if err == nil {
+		return nil
+	}
+	out := []error{err}
+	switch e := err.(type) {
+	case interface{ Unwrap() []error }:
+		for _, x := range e.Unwrap() {
+			out = append(out, allErrors(x)...)
+		}
+	case interface{ Unwrap() error }:
+		out = append(out, allErrors(e.Unwrap())...)
+	}
+	return out
 }
 
 // budgetFrom returns the end of a shutdown budget that starts at t:
@@ -305,6 +351,8 @@ func (s *Supervisor) reap(c *child, r *run, restarting bool) error {
 		// failed) is reported.
 		if !c.restartsAfter(r.err) || (r.stopped && !restarting) {
 			errs = err
+		} else {
+			s.keepStuck(r.err)
 		}
 	case r.stopped:
 		s.setState(c, StateStopped, nil)

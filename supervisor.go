@@ -48,6 +48,9 @@ type Supervisor struct {
 	rnd      *rand.Rand
 	restarts intensity
 	failure  error // first failure, then later ones
+	// abandoned holds the stuck reports of runs that a restart went past:
+	// their goroutines still run, so Run's result must name them.
+	abandoned []*StuckError
 	timer    *time.Timer
 }
 
@@ -250,6 +253,19 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		s.mu.Unlock()
 		return errors.New("shepherd: supervisor " + quote(s.path) + ": Run called while it is running; a Supervisor runs one Run at a time")
 	}
+	// A service stuck in the last run is still running: starting it again
+	// would run two copies, so the supervisor cannot run until it returns.
+	var stuck []string
+	for _, c := range s.children {
+		if c.cur != nil && !closed(c.cur.done) {
+			stuck = append(stuck, quote(c.path))
+		}
+	}
+	if len(stuck) > 0 {
+		s.mu.Unlock()
+		return errors.New("shepherd: supervisor " + quote(s.path) + " cannot run again: " + strings.Join(stuck, ", ") +
+			" did not stop in its last run and is still running")
+	}
 	s.state, s.since = supRunning, time.Now()
 	s.stopCh, s.done, s.stopBy, s.stopAt = make(chan struct{}), make(chan struct{}), time.Time{}, time.Time{}
 	parent := scopeOf(ctx)
@@ -273,7 +289,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	s.base = context.WithoutCancel(ctx)
 	s.rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	s.restarts = intensity{max: s.cfg.maxRestarts, period: s.cfg.restartPeriod}
-	s.failure = nil
+	s.failure, s.abandoned = nil, nil
 	s.timer = time.NewTimer(time.Hour)
 	s.timer.Stop()
 	defer s.timer.Stop()
