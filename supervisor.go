@@ -51,7 +51,7 @@ type Supervisor struct {
 	// abandoned holds the stuck reports of runs that a restart went past:
 	// their goroutines still run, so Run's result must name them.
 	abandoned []*StuckError
-	timer    *time.Timer
+	timer     *time.Timer
 }
 
 type supState int
