@@ -2,7 +2,9 @@ package shepherd_test
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"syscall"
 	"testing"
@@ -71,5 +73,50 @@ func TestMainExitCodes(t *testing.T) {
 				t.Fatalf("Main() = %d; want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestMainEchoOfSignalExitsZero(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		result func(ctx context.Context) error
+	}{
+		{"ctx.Err", func(ctx context.Context) error { return ctx.Err() }},
+		{"cause", func(ctx context.Context) error { return fmt.Errorf("serve: %w", context.Cause(ctx)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			started := make(chan struct{})
+			code := make(chan int)
+			go func() {
+				code <- shepherd.Main(shepherd.ServiceFunc(func(ctx context.Context) error {
+					close(started)
+					<-ctx.Done()
+					return tc.result(ctx)
+				}), shepherd.MainLogger(discard))
+			}()
+			<-started
+			syscall.Kill(os.Getpid(), syscall.SIGTERM)
+			if c := <-code; c != shepherd.ExitOK {
+				t.Fatalf("Main() = %d; want %d: an error that only echoes the signal is a clean stop", c, shepherd.ExitOK)
+			}
+		})
+	}
+}
+
+func TestMainReportsGoexit(t *testing.T) {
+	code := make(chan int, 1)
+	go func() {
+		code <- shepherd.Main(shepherd.ServiceFunc(func(ctx context.Context) error {
+			runtime.Goexit() // t.FailNow in a test helper
+			return nil
+		}), shepherd.MainLogger(discard))
+	}()
+	select {
+	case c := <-code:
+		if c != shepherd.ExitFailure {
+			t.Fatalf("Main() = %d; want %d", c, shepherd.ExitFailure)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Main still waiting 10s after its service called runtime.Goexit")
 	}
 }

@@ -323,7 +323,9 @@ func (s *Supervisor) stopSet(set []*child, cause error, since time.Time, restart
 		for i, c := range stuck {
 			paths[i] = c.path
 		}
-		se := newStuckError(deadline().Sub(since).Round(time.Millisecond), paths)
+		// A Stop deadline that had passed before the stop began leaves no
+		// budget at all, not a negative one.
+		se := newStuckError(max(0, deadline().Sub(since)).Round(time.Millisecond), paths)
 		for _, c := range stuck {
 			s.setState(c, StateStuck, se)
 			s.ev.emit(Event{Kind: EventStuck, Path: c.path, Err: se})

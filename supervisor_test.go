@@ -541,6 +541,17 @@ func TestSupervisorMisuse(t *testing.T) {
 		}, `shepherd: supervisor "app": Add("x"): invalid Backoff{Min:1s Max:1ms Jitter:0 Reset:0s}; want 0 <= Min <= Max, Jitter in [0, 1], Reset >= 0`},
 		{"nil HTTP server", func() { shepherd.HTTPServer(nil) }, `shepherd: HTTPServer(nil): pass the *http.Server to run`},
 		{"nil Main service", func() { shepherd.Main(nil) }, `shepherd: Main(nil): pass the service (usually a *Supervisor) to run`},
+		{"Signals without a signal", func() { shepherd.Signals() },
+			`shepherd: Signals(): no signals given; omit the option to stop on SIGINT and SIGTERM`},
+		{"supervisor added to itself", func() {
+			s := shepherd.NewSupervisor("app")
+			s.Add("self", s)
+		}, `shepherd: supervisor "app": Add("self"): the service is this supervisor or contains it; a tree cannot hold itself`},
+		{"supervisor added below itself", func() {
+			app, workers := shepherd.NewSupervisor("app"), shepherd.NewSupervisor("workers")
+			app.Add("workers", workers)
+			workers.Add("app", app)
+		}, `shepherd: supervisor "workers": Add("app"): the service is this supervisor or contains it; a tree cannot hold itself`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := mustPanic(t, tc.fn); got != tc.want {
