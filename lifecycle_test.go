@@ -234,7 +234,10 @@ func (s *stuckStopper) Stop(ctx context.Context) error {
 	return nil
 }
 
-func TestRunAgainWhileStuckRunFinishes(t *testing.T) {
+// A supervisor whose service is stuck from its last run cannot run again
+// (that would run two copies of the service); once the stuck run returns,
+// it can.
+func TestRunAgainOnlyAfterStuckRunFinishes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &stuckStopper{release: make(chan struct{})}
 		release := sync.OnceFunc(func() { close(s.release) })
@@ -250,19 +253,21 @@ func TestRunAgainWhileStuckRunFinishes(t *testing.T) {
 		if err := <-errc; !errors.As(err, &se) {
 			t.Fatalf("first Run() = %v; want a *StuckError", err)
 		}
-		// The stuck run's Run and Stop return while the next Run runs: they
-		// must not touch what the new run uses (the race detector checks).
+		want := `shepherd: supervisor "app" cannot run again: "app/s" did not stop in its last run and is still running`
+		if err := sup.Run(context.Background()); err == nil || err.Error() != want {
+			t.Fatalf("Run while s is stuck = %v; want %q", err, want)
+		}
+		release()
+		synctest.Wait()
 		ctx, cancel = context.WithCancel(context.Background())
 		go func() { errc <- sup.Run(ctx) }()
 		synctest.Wait()
-		release()
-		synctest.Wait()
 		if st := sup.Snapshot().Children[0].State; st != shepherd.StateRunning {
-			t.Fatalf("s is %v after the stuck run returned; want the new run still running", st)
+			t.Fatalf("s is %v in the new run; want running", st)
 		}
 		cancel()
 		if err := <-errc; err != nil {
-			t.Fatalf("second Run() = %v; want nil", err)
+			t.Fatalf("Run after the stuck run returned = %v; want nil", err)
 		}
 		if n := s.stops.Load(); n != 2 {
 			t.Fatalf("Stop called %d times; want once per run", n)
