@@ -205,6 +205,7 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 		s.ev.emit(Event{Kind: EventExited, Path: c.path})
 	case errors.Is(err, ErrStopTree):
 		s.setState(c, StateStopped, err)
+		s.ev.emit(Event{Kind: EventExited, Path: c.path, Err: err})
 		s.fail(attribute(c.path, err))
 		return
 	case !failure:

@@ -15,7 +15,7 @@ type EventKind int
 const (
 	EventStarting   EventKind = iota // Run is about to be called
 	EventReady                       // the service signalled readiness
-	EventExited                      // Run returned on its own without failing: nil, or an error wrapping ErrDoNotRestart (in Err)
+	EventExited                      // Run returned on its own without failing: nil, or an error wrapping ErrDoNotRestart or ErrStopTree (in Err)
 	EventFailed                      // Run returned an error
 	EventPanicked                    // Run panicked
 	EventStopping                    // the service is being asked to stop

@@ -239,7 +239,7 @@ func TestStopTreeWhileAnotherStartsIsNotAFailure(t *testing.T) {
 			t.Fatalf("Run() = %v; want a's ErrStopTree", err)
 		}
 		// As when the tree runs: a stopped, no failure reported.
-		if want := []shepherd.EventKind{shepherd.EventStarting, shepherd.EventReady}; !slices.Equal(kinds, want) {
+		if want := []shepherd.EventKind{shepherd.EventStarting, shepherd.EventReady, shepherd.EventExited}; !slices.Equal(kinds, want) {
 			t.Fatalf("events of app/a = %v; want %v", kinds, want)
 		}
 		if st := sup.Snapshot().Children[0].State; st != shepherd.StateStopped {
