@@ -1,0 +1,562 @@
+package shepherd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"go.uber.org/multierr"
+)
+
+// ErrQueueFull is returned by TrySubmit when the pool's queue has no room.
+var ErrQueueFull = errors.New("shepherd: queue full")
+
+// ErrUnprocessed is wrapped in the error Run returns when items the pool
+// accepted were neither handled nor handed back because no OnUnprocessed
+// was given to take them.
+var ErrUnprocessed = errors.New("shepherd: accepted items not processed")
+
+// A Pool handles a stream of items of type T on a fixed number of
+// long-lived worker goroutines, with a bounded queue in front of them. It
+// is the owned replacement for go report(x) in a request handler: the
+// number of goroutines does not grow with the load, a full queue pushes
+// back on the submitters, and a stop drains the queue instead of losing it.
+//
+// Every item Submit or TrySubmit accepted is either handled (its handler
+// is called, whatever it returns) or handed back to the owner through
+// OnUnprocessed, exactly once. A handler's error or panic is that item's
+// failure: it is counted in Stats, reported to the Logger and OnEvent of
+// the supervision tree the pool runs in under the item's path (such as
+// "app/reports[17]"), and the worker goes on with the next item, unless
+// the pool was made with StopOnError.
+//
+// A Pool is a Service: add it to a Supervisor before the services that
+// submit to it, so it starts before them and stops after them. It can also
+// run as a task of a Group (g.Go("reports", pool.Run)), stopped with Close.
+// A Pool runs once.
+//
+// Each item costs about as much as a send on a buffered channel; neither
+// Submit nor a worker's dequeue allocates. bench/RESULTS.md has the
+// numbers.
+type Pool[T any] struct {
+	// Written by every Submit: kept together, away from the rest.
+	gate atomic.Int64 // Submit and TrySubmit calls inside; plus gateClosed once closed
+	seq  atomic.Int64 // positions taken
+	_    [128 - 16]byte
+
+	rejected   atomic.Int64 // positions taken by calls that queued nothing
+	waiting    atomic.Int64 // positions held by calls blocked for room
+	handedBack atomic.Int64
+	aborted    atomic.Bool  // queued items are handed back, not handled
+	live       atomic.Int32 // worker goroutines running
+
+	name          string
+	workers       int
+	handle        func(ctx context.Context, item T) error
+	onUnprocessed func(T)
+	key           func(T) string
+	stopOnError   bool
+
+	queue      chan entry[T]
+	closing    chan struct{} // closed when the pool stops accepting
+	closeOnce  sync.Once
+	queueOnce  sync.Once
+	finished   chan struct{} // closed when the last worker has exited
+	done       chan struct{} // closed when Run returned, or Stop ended a pool that never ran
+	stats      []workerStats // one per worker
+	handMu     sync.Mutex    // one hand-back at a time; held through a drain
+	drainNoted atomic.Bool
+
+	mu      sync.Mutex
+	state   poolState
+	ran     bool
+	path    string
+	ev      *events
+	hctx    context.Context // the context handlers get; set by Run
+	hcancel context.CancelCauseFunc
+	stopErr error // the failure that stopped a StopOnError pool
+	errs    error // panics of OnUnprocessed
+}
+
+// entry is an item with its position, for failure reports.
+type entry[T any] struct {
+	item T
+	seq  int64
+}
+
+type poolState int
+
+const (
+	poolIdle poolState = iota
+	poolRunning
+	poolDone
+)
+
+// gateClosed is set in Pool.gate once the pool stops accepting; the bits
+// below it count the Submit calls that are placing an item.
+const gateClosed = 1 << 62
+
+// NewPool returns a Pool called name that handles items with handle on
+// workers goroutines, once Run is called. handle gets the context of Run,
+// which is also cancelled when a stop's deadline passes or a StopOnError
+// pool fails; it should return soon after that.
+//
+// name is the pool's path when it runs outside a Supervisor or Group;
+// inside one it takes the path of its service or task instead, as in
+// "app/reports".
+//
+// NewPool panics if name is empty, workers is less than 1, handle is nil,
+// QueueSize is negative, or OnUnprocessed or ItemKey takes another type
+// than T.
+func NewPool[T any](name string, workers int, handle func(ctx context.Context, item T) error, opts ...PoolOption) *Pool[T] {
+	if name == "" {
+		panic("shepherd: NewPool with an empty name; name the pool after its work, like \"reports\"")
+	}
+	if handle == nil {
+		panic("shepherd: NewPool(" + quote(name) + ", nil handler): pass the function that handles each item")
+	}
+	var cfg poolConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	cfg.validate(name, workers)
+	p := &Pool[T]{
+		name:        name,
+		path:        name,
+		workers:     workers,
+		handle:      handle,
+		stopOnError: cfg.stopOnError,
+		queue:       make(chan entry[T], cfg.queueSize),
+		closing:     make(chan struct{}),
+		finished:    make(chan struct{}),
+		done:        make(chan struct{}),
+		stats:       make([]workerStats, workers),
+	}
+	if cfg.onUnprocessed != nil {
+		p.onUnprocessed = poolFunc[func(T)](name, "OnUnprocessed", cfg.onUnprocessed)
+	}
+	if cfg.itemKey != nil {
+		p.key = poolFunc[func(T) string](name, "ItemKey", cfg.itemKey)
+	}
+	return p
+}
+
+// check panics on a Pool that NewPool did not make, which would otherwise
+// block forever on its nil queue.
+func (p *Pool[T]) check(method string) {
+	if p.queue == nil {
+		panic("shepherd: Pool." + method + " on a Pool not made by NewPool; create it with shepherd.NewPool")
+	}
+}
+
+// Submit queues item for a worker. While the queue is full it blocks until
+// there is room, ctx is done (it returns ctx.Err()), or the pool stops
+// accepting (it returns ErrClosed). When the queue has room Submit does not
+// look at ctx, so an item may be accepted with a ctx that is already done.
+//
+// Submit may be called before Run: the items wait in the queue for the
+// workers (and Submit blocks once it is full). Once Close or Stop was
+// called, or a StopOnError pool failed, Submit returns ErrClosed. A nil
+// error means the item will be handled, or handed back to OnUnprocessed.
+func (p *Pool[T]) Submit(ctx context.Context, item T) error {
+	p.check("Submit")
+	if ctx == nil {
+		panic("shepherd: pool " + quote(p.name) + ": Submit(nil, item): pass the caller's context; it bounds the wait for room")
+	}
+	if p.gate.Add(1)&gateClosed != 0 {
+		p.leave()
+		return ErrClosed
+	}
+	e := entry[T]{item: item, seq: p.seq.Add(1) - 1}
+	select {
+	case p.queue <- e:
+		p.leave()
+		return nil
+	default:
+	}
+	p.waiting.Add(1)
+	var err error
+	select {
+	case p.queue <- e:
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-p.closing:
+		err = ErrClosed
+	}
+	if err != nil {
+		p.rejected.Add(1)
+	}
+	p.waiting.Add(-1)
+	p.leave()
+	return err
+}
+
+// TrySubmit queues item if the queue has room and returns nil; otherwise it
+// returns ErrQueueFull at once, or ErrClosed once the pool stops accepting.
+// With QueueSize(0) it succeeds only when a worker is idle.
+func (p *Pool[T]) TrySubmit(item T) error {
+	p.check("TrySubmit")
+	if p.gate.Add(1)&gateClosed != 0 {
+		p.leave()
+		return ErrClosed
+	}
+	select {
+	case p.queue <- entry[T]{item: item, seq: p.seq.Add(1) - 1}:
+		p.leave()
+		return nil
+	default:
+		p.rejected.Add(1)
+		p.leave()
+		return ErrQueueFull
+	}
+}
+
+// leave ends a Submit; the last one out of a closed pool closes the queue,
+// which lets the workers finish once it is empty.
+func (p *Pool[T]) leave() {
+	if p.gate.Add(-1) == gateClosed {
+		p.closeQueue()
+	}
+}
+
+func (p *Pool[T]) closeQueue() { p.queueOnce.Do(func() { close(p.queue) }) }
+
+// close stops accepting items. The queue itself is closed as soon as no
+// Submit is placing an item; Submit calls blocked for room return
+// ErrClosed.
+func (p *Pool[T]) close() {
+	p.closeOnce.Do(func() {
+		close(p.closing)
+		if p.gate.Or(gateClosed) == 0 {
+			p.closeQueue()
+		}
+	})
+}
+
+// SignalsReady reports true: Run calls Ready once its workers run, so a
+// Supervisor starts the services that submit to the pool only then.
+func (p *Pool[T]) SignalsReady() bool { return true }
+
+// Run starts the workers and returns once the pool has stopped and every
+// handler has returned. The pool stops in one of three ways:
+//
+//   - Close or Stop: the pool stops accepting, the workers handle every
+//     queued item, and Run returns nil once they have finished (handler
+//     failures are counted and reported, not returned). A Stop whose
+//     deadline passes first cuts the drain short, as below, and Run still
+//     returns nil when every item it gave up was handed back.
+//   - ctx is done: the pool stops accepting, cancels the handlers' context,
+//     hands the queued items back (see OnUnprocessed), waits for the
+//     handlers to return, and returns ctx.Err().
+//   - With StopOnError, a handler fails: as for ctx, and Run returns that
+//     failure.
+//
+// Items that had to be given up when no OnUnprocessed was set add an error
+// wrapping ErrUnprocessed that counts them.
+//
+// Run on a pool that Stop ended before it ran returns ErrClosed; calling
+// Run a second time returns an error.
+func (p *Pool[T]) Run(ctx context.Context) error {
+	p.check("Run")
+	if ctx == nil {
+		panic("shepherd: pool " + quote(p.name) + ": Run(nil): pass a context; when it is done the pool stops and hands its queue back")
+	}
+	p.mu.Lock()
+	if p.state != poolIdle {
+		ran := p.ran
+		p.mu.Unlock()
+		if !ran {
+			return ErrClosed
+		}
+		return errors.New("shepherd: pool " + quote(p.path) + ": Run called twice; a Pool runs once, make a new one")
+	}
+	p.state, p.ran = poolRunning, true
+	if s := scopeOf(ctx); s != nil {
+		p.ev = s.ev
+		if s.path != "" {
+			p.path = s.path
+		}
+	}
+	p.hctx, p.hcancel = context.WithCancelCause(taskContext(ctx, p.path, p.ev))
+	p.mu.Unlock()
+
+	cut := false
+	if ctx.Err() != nil {
+		cut = true
+		p.abort(context.Cause(ctx))
+	}
+	p.live.Store(int32(p.workers))
+	for i := range p.workers {
+		go p.work(i)
+	}
+	Ready(ctx)
+	select {
+	case <-p.finished:
+	case <-ctx.Done():
+		select {
+		case <-p.finished:
+		default:
+			cut = true
+			p.abort(context.Cause(ctx))
+			<-p.finished
+		}
+	}
+	// A stop may still be handing back the last items it took.
+	p.handMu.Lock()
+	p.handMu.Unlock()
+	p.hcancel(ErrClosed)
+
+	p.mu.Lock()
+	p.state = poolDone
+	err := multierr.Append(p.stopErr, p.errs)
+	p.mu.Unlock()
+	err = multierr.Append(err, p.unprocessed())
+	if cut && err == nil {
+		err = ctx.Err()
+	}
+	p.log(slog.LevelInfo, "shepherd: pool stopped", nil)
+	close(p.done)
+	return err
+}
+
+// Close makes the pool stop accepting items (Submit returns ErrClosed) and
+// drain: the workers handle every queued item, then Run returns. Close
+// does not wait; use it to stop a pool run by a Group, or call Stop to wait
+// with a deadline. Calling Close more than once, or on a pool that has
+// stopped, does nothing. On a pool that has not run yet, Close lets Run
+// handle the queued items and return.
+func (p *Pool[T]) Close() {
+	p.check("Close")
+	p.close()
+	p.mu.Lock()
+	running := p.state == poolRunning
+	p.mu.Unlock()
+	if running && !p.drainNoted.Swap(true) {
+		p.log(slog.LevelInfo, "shepherd: pool draining", nil)
+	}
+}
+
+// Stop closes the pool like Close and waits until the queue is drained and
+// every handler has returned, then returns nil. If ctx is done first, Stop
+// cuts the drain short: it cancels the handlers' context, hands every
+// queued item back (see OnUnprocessed), and returns an error wrapping
+// ctx.Err() without waiting for the handlers; Run returns once they have.
+// Under a Supervisor, handlers that still do not return are reported in a
+// *StuckError with the stacks of the pool's goroutines.
+//
+// On a pool that never ran, Stop hands the queued items back at once and
+// Run will return ErrClosed; it then returns the ErrUnprocessed error if
+// there was no OnUnprocessed to take them. After Run returned, Stop does
+// nothing.
+func (p *Pool[T]) Stop(ctx context.Context) error {
+	p.check("Stop")
+	p.mu.Lock()
+	state := p.state
+	if state == poolIdle {
+		p.state = poolDone
+	}
+	p.mu.Unlock()
+	switch state {
+	case poolIdle:
+		p.abort(ErrClosed)
+		close(p.done)
+		return p.unprocessed()
+	case poolDone:
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+		}
+		return nil
+	}
+	p.Close()
+	select {
+	case <-p.finished:
+		return nil
+	case <-ctx.Done():
+	}
+	select {
+	case <-p.finished:
+		return nil
+	default:
+	}
+	err := fmt.Errorf("shepherd: pool %q: stop deadline passed before the queue drained: %w", p.pathNow(), ctx.Err())
+	p.abort(err)
+	return err
+}
+
+func (p *Pool[T]) pathNow() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.path
+}
+
+// abort stops the pool without draining: no more items are accepted or
+// started, the handlers' context is cancelled with cause, and the queued
+// items are handed back. It returns once the queue is empty; a worker that
+// took an item just before hands it back itself.
+func (p *Pool[T]) abort(cause error) {
+	p.close()
+	first := !p.aborted.Swap(true)
+	if first {
+		p.mu.Lock()
+		cancel := p.hcancel
+		p.mu.Unlock()
+		if cancel != nil {
+			cancel(cause)
+		}
+	}
+	p.handMu.Lock()
+	for e := range p.queue {
+		p.handBackLocked(e)
+	}
+	p.handMu.Unlock()
+	if first {
+		p.log(slog.LevelWarn, "shepherd: pool stopped before its queue drained", cause)
+	}
+}
+
+func (p *Pool[T]) handBack(e entry[T]) {
+	p.handMu.Lock()
+	defer p.handMu.Unlock()
+	p.handBackLocked(e)
+}
+
+func (p *Pool[T]) handBackLocked(e entry[T]) {
+	p.handedBack.Add(1)
+	if p.onUnprocessed == nil {
+		return
+	}
+	path := p.pathNow()
+	if err := Catch(path, func() error { p.onUnprocessed(e.item); return nil }); err != nil {
+		p.ev.failed(path, err)
+		p.mu.Lock()
+		p.errs = multierr.Append(p.errs, err)
+		p.mu.Unlock()
+	}
+}
+
+// unprocessed returns the error for items given up without OnUnprocessed.
+func (p *Pool[T]) unprocessed() error {
+	n := p.handedBack.Load()
+	if p.onUnprocessed != nil || n == 0 {
+		return nil
+	}
+	return &TaskError{Path: p.pathNow(), Err: fmt.Errorf("%w: %d accepted %s dropped at stop; pass OnUnprocessed to get such items back",
+		ErrUnprocessed, n, plural(int(n), "item", "items"))}
+}
+
+// work is a worker goroutine: it handles items until the queue is closed
+// and empty.
+func (p *Pool[T]) work(slot int) {
+	setLabels(p.hctx)
+	w := &p.stats[slot]
+	returned := false
+	defer func() {
+		if !returned {
+			// A handler called runtime.Goexit, which ends this goroutine
+			// whatever we do; the item is counted as failed, and a new
+			// worker takes this one's place.
+			p.live.Add(1)
+			go p.work(slot)
+		}
+		if p.live.Add(-1) == 0 {
+			close(p.finished)
+		}
+	}()
+	for e := range p.queue {
+		if p.aborted.Load() {
+			p.handBack(e)
+			continue
+		}
+		p.handleItem(w, e)
+	}
+	returned = true
+}
+
+// handleItem calls the handler for one item and counts the outcome; a
+// panic is recovered here so the worker carries on.
+func (p *Pool[T]) handleItem(w *workerStats, e entry[T]) {
+	w.started.Add(1)
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		r := recover()
+		path := p.itemPath(e)
+		if r != nil {
+			w.panicked.Add(1)
+		} else {
+			w.failed.Add(1)
+		}
+		p.itemFailed(path, exitError(path, r))
+	}()
+	err := p.handle(p.hctx, e.item)
+	returned = true
+	if err == nil {
+		w.done.Add(1)
+		return
+	}
+	w.failed.Add(1)
+	path := p.itemPath(e)
+	p.itemFailed(path, attribute(path, err))
+}
+
+// itemPath names an item in failure reports: the pool's path and the
+// item's key or position.
+func (p *Pool[T]) itemPath(e entry[T]) string {
+	key := ""
+	if p.key != nil {
+		_ = Catch(p.path, func() error { key = p.key(e.item); return nil })
+	}
+	if key == "" {
+		key = strconv.FormatInt(e.seq, 10)
+	}
+	return p.path + "[" + key + "]"
+}
+
+func (p *Pool[T]) itemFailed(path string, err error) {
+	p.ev.failed(path, err)
+	if !p.stopOnError {
+		return
+	}
+	p.mu.Lock()
+	first := p.stopErr == nil
+	if first {
+		p.stopErr = err
+	}
+	p.mu.Unlock()
+	if first {
+		p.abort(err)
+	}
+}
+
+// log writes one line about the pool, with its counters, to the Logger of
+// the tree it runs in, if any.
+func (p *Pool[T]) log(level slog.Level, msg string, err error) {
+	p.mu.Lock()
+	ev, path := p.ev, p.path
+	p.mu.Unlock()
+	if ev == nil || ev.log == nil {
+		return
+	}
+	s := p.Stats()
+	attrs := []slog.Attr{
+		slog.String("path", path),
+		slog.Int64("submitted", s.Submitted),
+		slog.Int64("queued", s.Queued),
+		slog.Int64("in_flight", s.InFlight),
+		slog.Int64("done", s.Done),
+		slog.Int64("failed", s.Failed),
+		slog.Int64("panicked", s.Panicked),
+		slog.Int64("handed_back", s.HandedBack),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.Any("cause", err))
+	}
+	ev.log.LogAttrs(context.Background(), level, msg, attrs...)
+}
