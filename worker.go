@@ -66,7 +66,6 @@ type Pool[T any] struct {
 	closeOnce  sync.Once
 	queueOnce  sync.Once
 	finished   chan struct{} // closed when the last worker has exited
-	done       chan struct{} // closed when Run returned, or Stop ended a pool that never ran
 	stats      []workerStats // one per worker
 	handMu     sync.Mutex    // one hand-back at a time; held through a drain
 	drainNoted atomic.Bool
@@ -133,7 +132,6 @@ func NewPool[T any](name string, workers int, handle func(ctx context.Context, i
 		queue:       make(chan entry[T], cfg.queueSize),
 		closing:     make(chan struct{}),
 		finished:    make(chan struct{}),
-		done:        make(chan struct{}),
 		stats:       make([]workerStats, workers),
 	}
 	if cfg.onUnprocessed != nil {
@@ -258,8 +256,9 @@ func (p *Pool[T]) SignalsReady() bool { return true }
 // Items that had to be given up when no OnUnprocessed was set add an error
 // wrapping ErrUnprocessed that counts them.
 //
-// Run on a pool that Stop ended before it ran returns ErrClosed; calling
-// Run a second time returns an error.
+// Run on a pool that was stopped before it started handles what is left in
+// the queue (nothing, if a Stop's deadline already passed and handed the
+// queue back) and returns. Calling Run a second time returns an error.
 func (p *Pool[T]) Run(ctx context.Context) error {
 	p.check("Run")
 	if ctx == nil {
@@ -267,12 +266,8 @@ func (p *Pool[T]) Run(ctx context.Context) error {
 	}
 	p.mu.Lock()
 	if p.state != poolIdle {
-		ran := p.ran
 		p.mu.Unlock()
-		if !ran {
-			return ErrClosed
-		}
-		return errors.New("shepherd: pool " + quote(p.path) + ": Run called twice; a Pool runs once, make a new one")
+		return errors.New("shepherd: pool " + quote(p.pathNow()) + ": Run called twice; a Pool runs once, make a new one")
 	}
 	p.state, p.ran = poolRunning, true
 	if s := scopeOf(ctx); s != nil {
@@ -281,7 +276,10 @@ func (p *Pool[T]) Run(ctx context.Context) error {
 			p.path = s.path
 		}
 	}
-	p.hctx, p.hcancel = context.WithCancelCause(taskContext(ctx, p.path, p.ev))
+	// The handlers' context is cancelled by abort, after it has stopped
+	// the workers from starting queued items; were it a child of ctx, a
+	// worker could race through the queue with a cancelled context.
+	p.hctx, p.hcancel = context.WithCancelCause(taskContext(context.WithoutCancel(ctx), p.path, p.ev))
 	p.mu.Unlock()
 
 	cut := false
@@ -305,21 +303,22 @@ func (p *Pool[T]) Run(ctx context.Context) error {
 			<-p.finished
 		}
 	}
-	// A stop may still be handing back the last items it took.
-	p.handMu.Lock()
-	p.handMu.Unlock()
 	p.hcancel(ErrClosed)
+	// A stop may still be handing back the last items it took: count
+	// them once it is done.
+	p.handMu.Lock()
+	lost := p.unprocessed()
+	p.handMu.Unlock()
 
 	p.mu.Lock()
 	p.state = poolDone
 	err := multierr.Append(p.stopErr, p.errs)
 	p.mu.Unlock()
-	err = multierr.Append(err, p.unprocessed())
+	err = multierr.Append(err, lost)
 	if cut && err == nil {
 		err = ctx.Err()
 	}
 	p.log(slog.LevelInfo, "shepherd: pool stopped", nil)
-	close(p.done)
 	return err
 }
 
@@ -348,30 +347,12 @@ func (p *Pool[T]) Close() {
 // Under a Supervisor, handlers that still do not return are reported in a
 // *StuckError with the stacks of the pool's goroutines.
 //
-// On a pool that never ran, Stop hands the queued items back at once and
-// Run will return ErrClosed; it then returns the ErrUnprocessed error if
-// there was no OnUnprocessed to take them. After Run returned, Stop does
-// nothing.
+// Stop on a pool whose Run has not started yet waits for Run to start and
+// drain the queue, so that go pool.Run(ctx) followed by pool.Stop(ctx)
+// drains like it reads; give ctx a deadline if Run might never be called.
+// After Run returned, Stop returns nil at once.
 func (p *Pool[T]) Stop(ctx context.Context) error {
 	p.check("Stop")
-	p.mu.Lock()
-	state := p.state
-	if state == poolIdle {
-		p.state = poolDone
-	}
-	p.mu.Unlock()
-	switch state {
-	case poolIdle:
-		p.abort(ErrClosed)
-		close(p.done)
-		return p.unprocessed()
-	case poolDone:
-		select {
-		case <-p.done:
-		case <-ctx.Done():
-		}
-		return nil
-	}
 	p.Close()
 	select {
 	case <-p.finished:
@@ -385,6 +366,14 @@ func (p *Pool[T]) Stop(ctx context.Context) error {
 	}
 	err := fmt.Errorf("shepherd: pool %q: stop deadline passed before the queue drained: %w", p.pathNow(), ctx.Err())
 	p.abort(err)
+	p.mu.Lock()
+	ran := p.ran
+	p.mu.Unlock()
+	if !ran {
+		// No Run to report the items given up; Stop is the last word
+		// unless Run is called later.
+		return multierr.Append(err, p.unprocessed())
+	}
 	return err
 }
 
