@@ -115,3 +115,27 @@ func BenchmarkPoolSubmitParallel(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkRawSubmit is BenchmarkPoolSubmit's baseline: a send on a
+// buffered channel read by 8 goroutines.
+func BenchmarkRawSubmit(b *testing.B) {
+	ctx := context.Background()
+	ch := make(chan int, benchQueue)
+	var wg sync.WaitGroup
+	for range benchWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for x := range ch {
+				_ = tiny(ctx, x)
+			}
+		}()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ch <- i
+	}
+	close(ch)
+	wg.Wait()
+}

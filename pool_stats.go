@@ -33,14 +33,13 @@ type Stats struct {
 }
 
 // workerStats are the counters of one worker. Only that worker writes
-// them, so counting an item costs an uncontended atomic add; the padding
-// keeps workers off each other's cache lines.
+// them, and only one per item, so counting costs an uncontended atomic add;
+// the padding keeps workers off each other's cache lines.
 type workerStats struct {
-	started  atomic.Int64
 	done     atomic.Int64
 	failed   atomic.Int64
 	panicked atomic.Int64
-	_        [128 - 4*8]byte
+	_        [128 - 3*8]byte
 }
 
 // Stats returns the pool's counters. It is safe to call at any time from
@@ -49,25 +48,23 @@ func (p *Pool[T]) Stats() Stats {
 	p.check("Stats")
 	var s Stats
 	// Read in the opposite order of an item's life, so that an item
-	// moving while we read is never counted in no place at all and no
-	// counter goes negative.
+	// moving while we read is counted in its old place or its new one,
+	// and no counter goes negative. Workers count an item only once it
+	// is finished: an item taken from the queue and not finished yet is
+	// in flight.
 	s.HandedBack = p.handedBack.Load()
-	var started int64
 	for i := range p.stats {
 		w := &p.stats[i]
 		s.Done += w.done.Load()
 		s.Failed += w.failed.Load()
 		s.Panicked += w.panicked.Load()
 	}
-	for i := range p.stats {
-		started += p.stats[i].started.Load()
-	}
+	s.Queued = int64(len(p.queue))
 	// A position is taken before the item is offered to the queue; the
 	// calls still waiting for room and those that gave up hold one too.
 	rejected := p.rejected.Load()
 	waiting := p.waiting.Load()
-	s.Submitted = max(p.seq.Load()-rejected-waiting, 0)
-	s.InFlight = started - s.Done - s.Failed - s.Panicked
-	s.Queued = max(s.Submitted-started-s.HandedBack, 0)
+	s.Submitted = p.seq.Load()&^closedBit - rejected - waiting
+	s.InFlight = max(s.Submitted-s.Queued-s.Done-s.Failed-s.Panicked-s.HandedBack, 0)
 	return s
 }

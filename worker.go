@@ -44,24 +44,31 @@ var ErrUnprocessed = errors.New("shepherd: accepted items not processed")
 // numbers.
 type Pool[T any] struct {
 	// Written by every Submit: kept together, away from the rest.
-	gate atomic.Int64 // Submit and TrySubmit calls inside; plus gateClosed once closed
-	seq  atomic.Int64 // positions taken
+	seq  atomic.Int64 // Submit and TrySubmit calls so far, plus closedBit once closed
+	left atomic.Int64 // calls made before the close that have returned
 	_    [128 - 16]byte
 
+	// Written only when Submit has to wait, or at stop: off the lines the
+	// hot path reads.
 	rejected   atomic.Int64 // positions taken by calls that queued nothing
 	waiting    atomic.Int64 // positions held by calls blocked for room
 	handedBack atomic.Int64
-	aborted    atomic.Bool  // queued items are handed back, not handled
 	live       atomic.Int32 // worker goroutines running
+	_          [128 - 28]byte
+
+	// Read by every Submit or every item, written once.
+	closedAt atomic.Int64 // the calls made before the close; -1 while open
+	aborted  atomic.Bool  // queued items are handed back, not handled
+	queue    chan entry[T]
+	handle   func(ctx context.Context, item T) error
+	hctx     context.Context // the context handlers get; set by Run
 
 	name          string
 	workers       int
-	handle        func(ctx context.Context, item T) error
 	onUnprocessed func(T)
 	key           func(T) string
 	stopOnError   bool
 
-	queue      chan entry[T]
 	closing    chan struct{} // closed when the pool stops accepting
 	closeOnce  sync.Once
 	queueOnce  sync.Once
@@ -75,7 +82,6 @@ type Pool[T any] struct {
 	ran     bool
 	path    string
 	ev      *events
-	hctx    context.Context // the context handlers get; set by Run
 	hcancel context.CancelCauseFunc
 	stopErr error // the failure that stopped a StopOnError pool
 	errs    error // panics of OnUnprocessed
@@ -95,9 +101,10 @@ const (
 	poolDone
 )
 
-// gateClosed is set in Pool.gate once the pool stops accepting; the bits
-// below it count the Submit calls that are placing an item.
-const gateClosed = 1 << 62
+// closedBit is set in Pool.seq once the pool stops accepting; the bits
+// below it count the calls of Submit and TrySubmit, and so give each its
+// position.
+const closedBit = 1 << 62
 
 // NewPool returns a Pool called name that handles items with handle on
 // workers goroutines, once Run is called. handle gets the context of Run,
@@ -134,6 +141,7 @@ func NewPool[T any](name string, workers int, handle func(ctx context.Context, i
 		finished:    make(chan struct{}),
 		stats:       make([]workerStats, workers),
 	}
+	p.closedAt.Store(-1)
 	if cfg.onUnprocessed != nil {
 		p.onUnprocessed = poolFunc[func(T)](name, "OnUnprocessed", cfg.onUnprocessed)
 	}
@@ -165,11 +173,12 @@ func (p *Pool[T]) Submit(ctx context.Context, item T) error {
 	if ctx == nil {
 		panic("shepherd: pool " + quote(p.name) + ": Submit(nil, item): pass the caller's context; it bounds the wait for room")
 	}
-	if p.gate.Add(1)&gateClosed != 0 {
-		p.leave()
+	n := p.seq.Add(1)
+	if n&closedBit != 0 {
+		p.rejected.Add(1)
 		return ErrClosed
 	}
-	e := entry[T]{item: item, seq: p.seq.Add(1) - 1}
+	e := entry[T]{item: item, seq: n - 1}
 	select {
 	case p.queue <- e:
 		p.leave()
@@ -185,10 +194,12 @@ func (p *Pool[T]) Submit(ctx context.Context, item T) error {
 	case <-p.closing:
 		err = ErrClosed
 	}
+	// Stats reads rejected before waiting: a call moving from one to the
+	// other must never be in both.
+	p.waiting.Add(-1)
 	if err != nil {
 		p.rejected.Add(1)
 	}
-	p.waiting.Add(-1)
 	p.leave()
 	return err
 }
@@ -198,12 +209,13 @@ func (p *Pool[T]) Submit(ctx context.Context, item T) error {
 // With QueueSize(0) it succeeds only when a worker is idle.
 func (p *Pool[T]) TrySubmit(item T) error {
 	p.check("TrySubmit")
-	if p.gate.Add(1)&gateClosed != 0 {
-		p.leave()
+	n := p.seq.Add(1)
+	if n&closedBit != 0 {
+		p.rejected.Add(1)
 		return ErrClosed
 	}
 	select {
-	case p.queue <- entry[T]{item: item, seq: p.seq.Add(1) - 1}:
+	case p.queue <- entry[T]{item: item, seq: n - 1}:
 		p.leave()
 		return nil
 	default:
@@ -213,10 +225,12 @@ func (p *Pool[T]) TrySubmit(item T) error {
 	}
 }
 
-// leave ends a Submit; the last one out of a closed pool closes the queue,
-// which lets the workers finish once it is empty.
+// leave ends a call of Submit or TrySubmit made while the pool was open.
+// The last such call to return after the pool closed closes the queue,
+// which lets the workers finish once it is empty: no call can send on it
+// any more.
 func (p *Pool[T]) leave() {
-	if p.gate.Add(-1) == gateClosed {
+	if p.left.Add(1) == p.closedAt.Load() {
 		p.closeQueue()
 	}
 }
@@ -226,10 +240,18 @@ func (p *Pool[T]) closeQueue() { p.queueOnce.Do(func() { close(p.queue) }) }
 // close stops accepting items. The queue itself is closed as soon as no
 // Submit is placing an item; Submit calls blocked for room return
 // ErrClosed.
+//
+// Calls that find closedBit set return without touching the queue. The
+// others, made before, are counted by seq when the bit is set; the queue
+// is closed once that many have left. Either the last of them sees
+// closedAt, or close sees its departure in left: the atomics are
+// sequentially consistent, so they cannot both miss.
 func (p *Pool[T]) close() {
 	p.closeOnce.Do(func() {
 		close(p.closing)
-		if p.gate.Or(gateClosed) == 0 {
+		n := p.seq.Or(closedBit)
+		p.closedAt.Store(n)
+		if p.left.Load() == n {
 			p.closeQueue()
 		}
 	})
@@ -443,11 +465,11 @@ func (p *Pool[T]) unprocessed() error {
 func (p *Pool[T]) work(slot int) {
 	setLabels(p.hctx)
 	w := &p.stats[slot]
-	returned := false
+	exited := true
 	defer func() {
-		if !returned {
+		if exited {
 			// A handler called runtime.Goexit, which ends this goroutine
-			// whatever we do; the item is counted as failed, and a new
+			// whatever we do; the item was counted as failed, and a new
 			// worker takes this one's place.
 			p.live.Add(1)
 			go p.work(slot)
@@ -456,23 +478,24 @@ func (p *Pool[T]) work(slot int) {
 			close(p.finished)
 		}
 	}()
-	for e := range p.queue {
-		if p.aborted.Load() {
-			p.handBack(e)
-			continue
-		}
-		p.handleItem(w, e)
+	for !p.loop(w) {
 	}
-	returned = true
+	exited = false
 }
 
-// handleItem calls the handler for one item and counts the outcome; a
-// panic is recovered here so the worker carries on.
-func (p *Pool[T]) handleItem(w *workerStats, e entry[T]) {
-	w.started.Add(1)
-	returned := false
+// loop takes items from the queue and handles them, or hands them back
+// once the pool is aborted, until the queue is closed and empty; then it
+// reports true. A handler that panics ends the loop early: the panic is
+// recovered, reported as that item's failure, and loop reports false so
+// that work calls it again. Recovering once per panic rather than once per
+// item keeps the cost of a deferred call off the hot path.
+func (p *Pool[T]) loop(w *workerStats) (drained bool) {
+	var e entry[T]
+	inHandler := false
 	defer func() {
-		if returned {
+		if drained || !inHandler {
+			// A panic outside a handler is shepherd's own, or a Logger's:
+			// it is not an item's failure, and is left to crash.
 			return
 		}
 		r := recover()
@@ -484,15 +507,23 @@ func (p *Pool[T]) handleItem(w *workerStats, e entry[T]) {
 		}
 		p.itemFailed(path, exitError(path, r))
 	}()
-	err := p.handle(p.hctx, e.item)
-	returned = true
-	if err == nil {
-		w.done.Add(1)
-		return
+	for e = range p.queue {
+		if p.aborted.Load() {
+			p.handBack(e)
+			continue
+		}
+		inHandler = true
+		err := p.handle(p.hctx, e.item)
+		inHandler = false
+		if err == nil {
+			w.done.Add(1)
+			continue
+		}
+		w.failed.Add(1)
+		path := p.itemPath(e)
+		p.itemFailed(path, attribute(path, err))
 	}
-	w.failed.Add(1)
-	path := p.itemPath(e)
-	p.itemFailed(path, attribute(path, err))
+	return true
 }
 
 // itemPath names an item in failure reports: the pool's path and the
