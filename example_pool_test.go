@@ -112,6 +112,29 @@ func ExamplePool_TrySubmit() {
 	// shepherd: closed
 }
 
+// Stop drains the queue, waiting at most until its context's deadline.
+func ExamplePool_Stop() {
+	var sent atomic.Int64
+	pool := shepherd.NewPool("mail", 2, func(ctx context.Context, to string) error {
+		sent.Add(1)
+		return nil
+	})
+	done := make(chan error, 1)
+	go func() { done <- pool.Run(context.Background()) }()
+	for _, to := range []string{"ada", "grace", "linus"} {
+		pool.Submit(context.Background(), to)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	fmt.Println("Stop:", pool.Stop(ctx))
+	fmt.Println("Run:", <-done)
+	fmt.Println("sent:", sent.Load())
+	// Output:
+	// Stop: <nil>
+	// Run: <nil>
+	// sent: 3
+}
+
 // Items the pool accepted but cannot handle before a stop's deadline are
 // handed back to the owner, here to be retried later.
 func ExampleOnUnprocessed() {

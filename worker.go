@@ -28,20 +28,23 @@ var ErrUnprocessed = errors.New("shepherd: accepted items not processed")
 //
 // Every item Submit or TrySubmit accepted is either handled (its handler
 // is called, whatever it returns) or handed back to the owner through
-// OnUnprocessed, exactly once. A handler's error or panic is that item's
-// failure: it is counted in Stats, reported to the Logger and OnEvent of
-// the supervision tree the pool runs in under the item's path (such as
-// "app/reports[17]"), and the worker goes on with the next item, unless
-// the pool was made with StopOnError.
+// OnUnprocessed, exactly once; without OnUnprocessed, items given up are
+// counted in the error Run returns. A handler's error or panic is that
+// item's failure: it is counted in Stats, reported to the Logger and
+// OnEvent of the supervision tree the pool runs in under the item's path
+// (such as "app/reports[17]"), and the worker goes on with the next item,
+// unless the pool was made with StopOnError. A pool run outside any tree
+// has nowhere to report to and only counts failures.
 //
 // A Pool is a Service: add it to a Supervisor before the services that
 // submit to it, so it starts before them and stops after them. It can also
 // run as a task of a Group (g.Go("reports", pool.Run)), stopped with Close.
-// A Pool runs once.
+// A Pool runs once: do not give it a Restart policy, make a new pool
+// instead.
 //
-// Each item costs about as much as a send on a buffered channel; neither
-// Submit nor a worker's dequeue allocates. bench/RESULTS.md has the
-// numbers.
+// Submit and a worker's dequeue do not allocate, and an item costs little
+// more than a send on a buffered channel: two uncontended atomic adds for
+// Submit, one for the worker. BenchmarkPool compares the two.
 type Pool[T any] struct {
 	// Written by every Submit: kept together, away from the rest.
 	seq  atomic.Int64 // Submit and TrySubmit calls so far, plus closedBit once closed
@@ -107,9 +110,11 @@ const (
 const closedBit = 1 << 62
 
 // NewPool returns a Pool called name that handles items with handle on
-// workers goroutines, once Run is called. handle gets the context of Run,
-// which is also cancelled when a stop's deadline passes or a StopOnError
-// pool fails; it should return soon after that.
+// workers goroutines, once Run is called. handle gets a context with the
+// values of Run's context (the pool's path and pprof labels among them).
+// It is cancelled when Run's context is done, a stop's deadline passes, or
+// a StopOnError pool fails, each time only after the workers have stopped
+// taking items from the queue; handle should then return soon.
 //
 // name is the pool's path when it runs outside a Supervisor or Group;
 // inside one it takes the path of its service or task instead, as in
@@ -167,7 +172,8 @@ func (p *Pool[T]) check(method string) {
 // Submit may be called before Run: the items wait in the queue for the
 // workers (and Submit blocks once it is full). Once Close or Stop was
 // called, or a StopOnError pool failed, Submit returns ErrClosed. A nil
-// error means the item will be handled, or handed back to OnUnprocessed.
+// error means the pool owns the item: it will be handled, or handed back
+// (see OnUnprocessed).
 func (p *Pool[T]) Submit(ctx context.Context, item T) error {
 	p.check("Submit")
 	if ctx == nil {
@@ -276,7 +282,14 @@ func (p *Pool[T]) SignalsReady() bool { return true }
 //     failure.
 //
 // Items that had to be given up when no OnUnprocessed was set add an error
-// wrapping ErrUnprocessed that counts them.
+// wrapping ErrUnprocessed that counts them; a panic in OnUnprocessed adds
+// a *PanicError.
+//
+// Run calls Ready(ctx) once its workers run. Under a Supervisor, the
+// supervisor calls Stop first, with the remaining shutdown budget as its
+// deadline, and cancels ctx only after Stop returned, so a pool drains
+// unless the budget runs out; to drain a pool run any other way, call
+// Close or Stop rather than cancelling ctx.
 //
 // Run on a pool that was stopped before it started handles what is left in
 // the queue (nothing, if a Stop's deadline already passed and handed the
