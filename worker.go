@@ -454,9 +454,11 @@ func (p *Pool[T]) handBackLocked(e entry[T]) {
 	if p.onUnprocessed == nil {
 		return
 	}
-	path := p.pathNow()
+	p.mu.Lock()
+	path, ev := p.path, p.ev
+	p.mu.Unlock()
 	if err := Catch(path, func() error { p.onUnprocessed(e.item); return nil }); err != nil {
-		p.ev.failed(path, err)
+		ev.failed(path, err)
 		p.mu.Lock()
 		p.errs = multierr.Append(p.errs, err)
 		p.mu.Unlock()
