@@ -46,6 +46,9 @@ type Node struct {
 	LastErr error
 	// Children are the services of a supervisor, in Add order.
 	Children []Node
+	// Stats are the counters of a pool (Kind "pool"), nil for other
+	// services.
+	Stats *Stats
 }
 
 // Snapshot returns the live tree under the supervisor: every service with
@@ -101,6 +104,9 @@ func (s *Supervisor) snapshot(at string) Node {
 		case *Supervisor:
 			sub := svc.snapshot(e.node.Path)
 			e.node.Kind, e.node.Children = "supervisor", sub.Children
+		case interface{ Stats() Stats }:
+			st := svc.Stats()
+			e.node.Kind, e.node.Stats = "pool", &st
 		}
 		n.Children = append(n.Children, e.node)
 	}

@@ -1,0 +1,5 @@
+//go:build race
+
+package shepherd_test
+
+const raceEnabled = true

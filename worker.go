@@ -1,0 +1,597 @@
+package shepherd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"go.uber.org/multierr"
+)
+
+// ErrQueueFull is returned by TrySubmit when the pool's queue has no room.
+var ErrQueueFull = errors.New("shepherd: queue full")
+
+// ErrUnprocessed is wrapped in the error Run returns when items the pool
+// accepted were neither handled nor handed back because no OnUnprocessed
+// was given to take them.
+var ErrUnprocessed = errors.New("shepherd: accepted items not processed")
+
+// A Pool handles a stream of items of type T on a fixed number of
+// long-lived worker goroutines, with a bounded queue in front of them. It
+// is the owned replacement for go report(x) in a request handler: the
+// number of goroutines does not grow with the load, a full queue pushes
+// back on the submitters, and a stop drains the queue instead of losing it.
+//
+// Every item Submit or TrySubmit accepted is either handled (its handler
+// is called, whatever it returns) or handed back to the owner through
+// OnUnprocessed, exactly once; without OnUnprocessed, items given up are
+// counted in the error Run returns. A handler's error or panic is that
+// item's failure: it is counted in Stats, reported to the Logger and
+// OnEvent of the supervision tree the pool runs in under the item's path
+// (such as "app/reports[17]"), and the worker goes on with the next item,
+// unless the pool was made with StopOnError. A pool run outside any tree
+// has nowhere to report to and only counts failures.
+//
+// A Pool is a Service: add it to a Supervisor before the services that
+// submit to it, so it starts before them and stops after them. It can also
+// run as a task of a Group (g.Go("reports", pool.Run)), stopped with Close.
+// A Pool runs once: do not give it a Restart policy, make a new pool
+// instead.
+//
+// Submit and a worker's dequeue do not allocate, and an item costs little
+// more than a send on a buffered channel: two uncontended atomic adds for
+// Submit, one for the worker. BenchmarkPool compares the two.
+type Pool[T any] struct {
+	// Written by every Submit: kept together, away from the rest.
+	seq  atomic.Int64 // Submit and TrySubmit calls so far, plus closedBit once closed
+	left atomic.Int64 // calls made before the close that have returned
+	_    [128 - 16]byte
+
+	// Written only when Submit has to wait, or at stop: off the lines the
+	// hot path reads.
+	rejected   atomic.Int64 // positions taken by calls that queued nothing
+	waiting    atomic.Int64 // positions held by calls blocked for room
+	handedBack atomic.Int64
+	live       atomic.Int32 // worker goroutines running
+	_          [128 - 28]byte
+
+	// Read by every Submit or every item, written once.
+	closedAt atomic.Int64 // the calls made before the close; -1 while open
+	aborted  atomic.Bool  // queued items are handed back, not handled
+	queue    chan entry[T]
+	handle   func(ctx context.Context, item T) error
+	hctx     context.Context // the context handlers get; set by Run
+
+	name          string
+	workers       int
+	onUnprocessed func(T)
+	key           func(T) string
+	stopOnError   bool
+
+	closing    chan struct{} // closed when the pool stops accepting
+	closeOnce  sync.Once
+	queueOnce  sync.Once
+	finished   chan struct{} // closed when the last worker has exited
+	stats      []workerStats // one per worker
+	handMu     sync.Mutex    // one hand-back at a time; held through a drain
+	drainNoted atomic.Bool
+
+	mu      sync.Mutex
+	state   poolState
+	ran     bool
+	path    string
+	ev      *events
+	hcancel context.CancelCauseFunc
+	stopErr error // the failure that stopped a StopOnError pool
+	errs    error // panics of OnUnprocessed
+}
+
+// entry is an item with its position, for failure reports.
+type entry[T any] struct {
+	item T
+	seq  int64
+}
+
+type poolState int
+
+const (
+	poolIdle poolState = iota
+	poolRunning
+	poolDone
+)
+
+// closedBit is set in Pool.seq once the pool stops accepting; the bits
+// below it count the calls of Submit and TrySubmit, and so give each its
+// position.
+const closedBit = 1 << 62
+
+// NewPool returns a Pool called name that handles items with handle on
+// workers goroutines, once Run is called. handle gets a context with the
+// values of Run's context (the pool's path and pprof labels among them).
+// It is cancelled when Run's context is done, a stop's deadline passes, or
+// a StopOnError pool fails, each time only after the workers have stopped
+// taking items from the queue; handle should then return soon.
+//
+// name is the pool's path when it runs outside a Supervisor or Group;
+// inside one it takes the path of its service or task instead, as in
+// "app/reports".
+//
+// NewPool panics if name is empty, workers is less than 1, handle is nil,
+// QueueSize is negative, or OnUnprocessed or ItemKey takes another type
+// than T.
+func NewPool[T any](name string, workers int, handle func(ctx context.Context, item T) error, opts ...PoolOption) *Pool[T] {
+	if name == "" {
+		panic("shepherd: NewPool with an empty name; name the pool after its work, like \"reports\"")
+	}
+	if handle == nil {
+		panic("shepherd: NewPool(" + quote(name) + ", nil handler): pass the function that handles each item")
+	}
+	var cfg poolConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	cfg.validate(name, workers)
+	p := &Pool[T]{
+		name:        name,
+		path:        name,
+		workers:     workers,
+		handle:      handle,
+		stopOnError: cfg.stopOnError,
+		queue:       make(chan entry[T], cfg.queueSize),
+		closing:     make(chan struct{}),
+		finished:    make(chan struct{}),
+		stats:       make([]workerStats, workers),
+	}
+	p.closedAt.Store(-1)
+	if cfg.onUnprocessed != nil {
+		p.onUnprocessed = poolFunc[func(T)](name, "OnUnprocessed", cfg.onUnprocessed)
+	}
+	if cfg.itemKey != nil {
+		p.key = poolFunc[func(T) string](name, "ItemKey", cfg.itemKey)
+	}
+	return p
+}
+
+// check panics on a Pool that NewPool did not make, which would otherwise
+// block forever on its nil queue.
+func (p *Pool[T]) check(method string) {
+	if p.queue == nil {
+		panic("shepherd: Pool." + method + " on a Pool not made by NewPool; create it with shepherd.NewPool")
+	}
+}
+
+// Submit queues item for a worker. While the queue is full it blocks until
+// there is room, ctx is done (it returns ctx.Err()), or the pool stops
+// accepting (it returns ErrClosed). When the queue has room Submit does not
+// look at ctx, so an item may be accepted with a ctx that is already done.
+//
+// Submit may be called before Run: the items wait in the queue for the
+// workers (and Submit blocks once it is full). Once Close or Stop was
+// called, or a StopOnError pool failed, Submit returns ErrClosed. A nil
+// error means the pool owns the item: it will be handled, or handed back
+// (see OnUnprocessed).
+func (p *Pool[T]) Submit(ctx context.Context, item T) error {
+	p.check("Submit")
+	if ctx == nil {
+		panic("shepherd: pool " + quote(p.name) + ": Submit(nil, item): pass the caller's context; it bounds the wait for room")
+	}
+	n := p.seq.Add(1)
+	if n&closedBit != 0 {
+		p.rejected.Add(1)
+		return ErrClosed
+	}
+	e := entry[T]{item: item, seq: n - 1}
+	select {
+	case p.queue <- e:
+		p.leave()
+		return nil
+	default:
+	}
+	p.waiting.Add(1)
+	var err error
+	select {
+	case p.queue <- e:
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-p.closing:
+		err = ErrClosed
+	}
+	// Stats reads rejected before waiting: a call moving from one to the
+	// other must never be in both.
+	p.waiting.Add(-1)
+	if err != nil {
+		p.rejected.Add(1)
+	}
+	p.leave()
+	return err
+}
+
+// TrySubmit queues item if the queue has room and returns nil; otherwise it
+// returns ErrQueueFull at once, or ErrClosed once the pool stops accepting.
+// With QueueSize(0) it succeeds only when a worker is idle.
+func (p *Pool[T]) TrySubmit(item T) error {
+	p.check("TrySubmit")
+	n := p.seq.Add(1)
+	if n&closedBit != 0 {
+		p.rejected.Add(1)
+		return ErrClosed
+	}
+	select {
+	case p.queue <- entry[T]{item: item, seq: n - 1}:
+		p.leave()
+		return nil
+	default:
+		p.rejected.Add(1)
+		p.leave()
+		return ErrQueueFull
+	}
+}
+
+// leave ends a call of Submit or TrySubmit made while the pool was open.
+// The last such call to return after the pool closed closes the queue,
+// which lets the workers finish once it is empty: no call can send on it
+// any more.
+func (p *Pool[T]) leave() {
+	if p.left.Add(1) == p.closedAt.Load() {
+		p.closeQueue()
+	}
+}
+
+func (p *Pool[T]) closeQueue() { p.queueOnce.Do(func() { close(p.queue) }) }
+
+// close stops accepting items. The queue itself is closed as soon as no
+// Submit is placing an item; Submit calls blocked for room return
+// ErrClosed.
+//
+// Calls that find closedBit set return without touching the queue. The
+// others, made before, are counted by seq when the bit is set; the queue
+// is closed once that many have left. Either the last of them sees
+// closedAt, or close sees its departure in left: the atomics are
+// sequentially consistent, so they cannot both miss.
+func (p *Pool[T]) close() {
+	p.closeOnce.Do(func() {
+		close(p.closing)
+		n := p.seq.Or(closedBit)
+		p.closedAt.Store(n)
+		if p.left.Load() == n {
+			p.closeQueue()
+		}
+	})
+}
+
+// SignalsReady reports true: Run calls Ready once its workers run, so a
+// Supervisor starts the services that submit to the pool only then.
+func (p *Pool[T]) SignalsReady() bool { return true }
+
+// Run starts the workers and returns once the pool has stopped and every
+// handler has returned. The pool stops in one of three ways:
+//
+//   - Close or Stop: the pool stops accepting, the workers handle every
+//     queued item, and Run returns nil once they have finished (handler
+//     failures are counted and reported, not returned). A Stop whose
+//     deadline passes first cuts the drain short, as below, and Run still
+//     returns nil when every item it gave up was handed back.
+//   - ctx is done: the pool stops accepting, cancels the handlers' context,
+//     hands the queued items back (see OnUnprocessed), waits for the
+//     handlers to return, and returns ctx.Err().
+//   - With StopOnError, a handler fails: as for ctx, and Run returns that
+//     failure.
+//
+// Items that had to be given up when no OnUnprocessed was set add an error
+// wrapping ErrUnprocessed that counts them; a panic in OnUnprocessed adds
+// a *PanicError.
+//
+// Run calls Ready(ctx) once its workers run. Under a Supervisor, the
+// supervisor calls Stop first, with the remaining shutdown budget as its
+// deadline, and cancels ctx only after Stop returned, so a pool drains
+// unless the budget runs out; to drain a pool run any other way, call
+// Close or Stop rather than cancelling ctx.
+//
+// Run on a pool that was stopped before it started handles what is left in
+// the queue (nothing, if a Stop's deadline already passed and handed the
+// queue back) and returns. Calling Run a second time returns an error.
+func (p *Pool[T]) Run(ctx context.Context) error {
+	p.check("Run")
+	if ctx == nil {
+		panic("shepherd: pool " + quote(p.name) + ": Run(nil): pass a context; when it is done the pool stops and hands its queue back")
+	}
+	p.mu.Lock()
+	if p.state != poolIdle {
+		p.mu.Unlock()
+		return errors.New("shepherd: pool " + quote(p.pathNow()) + ": Run called twice; a Pool runs once, make a new one")
+	}
+	p.state, p.ran = poolRunning, true
+	if s := scopeOf(ctx); s != nil {
+		p.ev = s.ev
+		if s.path != "" {
+			p.path = s.path
+		}
+	}
+	// The handlers' context is cancelled by abort, after it has stopped
+	// the workers from starting queued items; were it a child of ctx, a
+	// worker could race through the queue with a cancelled context.
+	p.hctx, p.hcancel = context.WithCancelCause(taskContext(context.WithoutCancel(ctx), p.path, p.ev))
+	p.mu.Unlock()
+
+	cut := false
+	if ctx.Err() != nil {
+		cut = true
+		p.abort(context.Cause(ctx))
+	}
+	p.live.Store(int32(p.workers))
+	for i := range p.workers {
+		go p.work(i)
+	}
+	Ready(ctx)
+	select {
+	case <-p.finished:
+	case <-ctx.Done():
+		select {
+		case <-p.finished:
+		default:
+			cut = true
+			p.abort(context.Cause(ctx))
+			<-p.finished
+		}
+	}
+	p.hcancel(ErrClosed)
+	// A stop may still be handing back the last items it took: count
+	// them once it is done.
+	p.handMu.Lock()
+	lost := p.unprocessed()
+	p.handMu.Unlock()
+
+	p.mu.Lock()
+	p.state = poolDone
+	err := multierr.Append(p.stopErr, p.errs)
+	p.mu.Unlock()
+	err = multierr.Append(err, lost)
+	if cut && err == nil {
+		err = ctx.Err()
+	}
+	p.log(slog.LevelInfo, "shepherd: pool stopped", nil)
+	return err
+}
+
+// Close makes the pool stop accepting items (Submit returns ErrClosed) and
+// drain: the workers handle every queued item, then Run returns. Close
+// does not wait; use it to stop a pool run by a Group, or call Stop to wait
+// with a deadline. Calling Close more than once, or on a pool that has
+// stopped, does nothing. On a pool that has not run yet, Close lets Run
+// handle the queued items and return.
+func (p *Pool[T]) Close() {
+	p.check("Close")
+	p.close()
+	p.mu.Lock()
+	running := p.state == poolRunning
+	p.mu.Unlock()
+	if running && !p.drainNoted.Swap(true) {
+		p.log(slog.LevelInfo, "shepherd: pool draining", nil)
+	}
+}
+
+// Stop closes the pool like Close and waits until the queue is drained and
+// every handler has returned, then returns nil. If ctx is done first, Stop
+// cuts the drain short: it cancels the handlers' context, hands every
+// queued item back (see OnUnprocessed), and returns an error wrapping
+// ctx.Err() without waiting for the handlers; Run returns once they have.
+// Under a Supervisor, handlers that still do not return are reported in a
+// *StuckError with the stacks of the pool's goroutines.
+//
+// Stop on a pool whose Run has not started yet waits for Run to start and
+// drain the queue, so that go pool.Run(ctx) followed by pool.Stop(ctx)
+// drains like it reads; give ctx a deadline if Run might never be called.
+// After Run returned, Stop returns nil at once.
+func (p *Pool[T]) Stop(ctx context.Context) error {
+	p.check("Stop")
+	p.Close()
+	select {
+	case <-p.finished:
+		return nil
+	case <-ctx.Done():
+	}
+	select {
+	case <-p.finished:
+		return nil
+	default:
+	}
+	err := fmt.Errorf("shepherd: pool %q: stop deadline passed before the queue drained: %w", p.pathNow(), ctx.Err())
+	p.abort(err)
+	p.mu.Lock()
+	ran := p.ran
+	p.mu.Unlock()
+	if !ran {
+		// No Run to report the items given up; Stop is the last word
+		// unless Run is called later.
+		return multierr.Append(err, p.unprocessed())
+	}
+	return err
+}
+
+func (p *Pool[T]) pathNow() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.path
+}
+
+// abort stops the pool without draining: no more items are accepted or
+// started, the handlers' context is cancelled with cause, and the queued
+// items are handed back. It returns once the queue is empty; a worker that
+// took an item just before hands it back itself.
+func (p *Pool[T]) abort(cause error) {
+	p.close()
+	first := !p.aborted.Swap(true)
+	if first {
+		p.mu.Lock()
+		cancel := p.hcancel
+		p.mu.Unlock()
+		if cancel != nil {
+			cancel(cause)
+		}
+	}
+	p.handMu.Lock()
+	for e := range p.queue {
+		p.handBackLocked(e)
+	}
+	p.handMu.Unlock()
+	if first {
+		p.log(slog.LevelWarn, "shepherd: pool stopped before its queue drained", cause)
+	}
+}
+
+func (p *Pool[T]) handBack(e entry[T]) {
+	p.handMu.Lock()
+	defer p.handMu.Unlock()
+	p.handBackLocked(e)
+}
+
+func (p *Pool[T]) handBackLocked(e entry[T]) {
+	p.handedBack.Add(1)
+	if p.onUnprocessed == nil {
+		return
+	}
+	p.mu.Lock()
+	path, ev := p.path, p.ev
+	p.mu.Unlock()
+	if err := Catch(path, func() error { p.onUnprocessed(e.item); return nil }); err != nil {
+		ev.failed(path, err)
+		p.mu.Lock()
+		p.errs = multierr.Append(p.errs, err)
+		p.mu.Unlock()
+	}
+}
+
+// unprocessed returns the error for items given up without OnUnprocessed.
+func (p *Pool[T]) unprocessed() error {
+	n := p.handedBack.Load()
+	if p.onUnprocessed != nil || n == 0 {
+		return nil
+	}
+	return &TaskError{Path: p.pathNow(), Err: fmt.Errorf("%w: %d accepted %s dropped at stop; pass OnUnprocessed to get such items back",
+		ErrUnprocessed, n, plural(int(n), "item", "items"))}
+}
+
+// work is a worker goroutine: it handles items until the queue is closed
+// and empty.
+func (p *Pool[T]) work(slot int) {
+	setLabels(p.hctx)
+	w := &p.stats[slot]
+	exited := true
+	defer func() {
+		if exited {
+			// A handler called runtime.Goexit, which ends this goroutine
+			// whatever we do; the item was counted as failed, and a new
+			// worker takes this one's place.
+			p.live.Add(1)
+			go p.work(slot)
+		}
+		if p.live.Add(-1) == 0 {
+			close(p.finished)
+		}
+	}()
+	for !p.loop(w) {
+	}
+	exited = false
+}
+
+// loop takes items from the queue and handles them, or hands them back
+// once the pool is aborted, until the queue is closed and empty; then it
+// reports true. A handler that panics ends the loop early: the panic is
+// recovered, reported as that item's failure, and loop reports false so
+// that work calls it again. Recovering once per panic rather than once per
+// item keeps the cost of a deferred call off the hot path.
+func (p *Pool[T]) loop(w *workerStats) (drained bool) {
+	var e entry[T]
+	inHandler := false
+	defer func() {
+		if drained || !inHandler {
+			// A panic outside a handler is shepherd's own, or a Logger's:
+			// it is not an item's failure, and is left to crash.
+			return
+		}
+		r := recover()
+		path := p.itemPath(e)
+		if r != nil {
+			w.panicked.Add(1)
+		} else {
+			w.failed.Add(1)
+		}
+		p.itemFailed(path, exitError(path, r))
+	}()
+	for e = range p.queue {
+		if p.aborted.Load() {
+			p.handBack(e)
+			continue
+		}
+		inHandler = true
+		err := p.handle(p.hctx, e.item)
+		inHandler = false
+		if err == nil {
+			w.done.Add(1)
+			continue
+		}
+		w.failed.Add(1)
+		path := p.itemPath(e)
+		p.itemFailed(path, attribute(path, err))
+	}
+	return true
+}
+
+// itemPath names an item in failure reports: the pool's path and the
+// item's key or position.
+func (p *Pool[T]) itemPath(e entry[T]) string {
+	key := ""
+	if p.key != nil {
+		_ = Catch(p.path, func() error { key = p.key(e.item); return nil })
+	}
+	if key == "" {
+		key = strconv.FormatInt(e.seq, 10)
+	}
+	return p.path + "[" + key + "]"
+}
+
+func (p *Pool[T]) itemFailed(path string, err error) {
+	p.ev.failed(path, err)
+	if !p.stopOnError {
+		return
+	}
+	p.mu.Lock()
+	first := p.stopErr == nil
+	if first {
+		p.stopErr = err
+	}
+	p.mu.Unlock()
+	if first {
+		p.abort(err)
+	}
+}
+
+// log writes one line about the pool, with its counters, to the Logger of
+// the tree it runs in, if any.
+func (p *Pool[T]) log(level slog.Level, msg string, err error) {
+	p.mu.Lock()
+	ev, path := p.ev, p.path
+	p.mu.Unlock()
+	if ev == nil || ev.log == nil {
+		return
+	}
+	s := p.Stats()
+	attrs := []slog.Attr{
+		slog.String("path", path),
+		slog.Int64("submitted", s.Submitted),
+		slog.Int64("queued", s.Queued),
+		slog.Int64("in_flight", s.InFlight),
+		slog.Int64("done", s.Done),
+		slog.Int64("failed", s.Failed),
+		slog.Int64("panicked", s.Panicked),
+		slog.Int64("handed_back", s.HandedBack),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.Any("cause", err))
+	}
+	ev.log.LogAttrs(context.Background(), level, msg, attrs...)
+}
