@@ -119,8 +119,8 @@ type debugNode struct {
 	Since    *time.Time `json:"since,omitempty"`
 	Restarts int        `json:"restarts"`
 	LastErr  string     `json:"last_error,omitempty"`
-	// Figures of one kind of node, such as a pool's Stats, go here as a
-	// field for the JSON form, and through facts for text and HTML.
+	// Stats are a pool's counters.
+	Stats      *Stats            `json:"stats,omitempty"`
 	Goroutines []debugGoroutines `json:"goroutines"`
 	Children   []*debugNode      `json:"children,omitempty"`
 
@@ -135,12 +135,19 @@ type debugNode struct {
 type debugFact struct{ Name, Value string }
 
 // facts returns the figures shown beside a node's state in the text and
-// HTML forms. Figures of one kind of node, such as a pool's Stats, are
-// added here.
+// HTML forms: restarts, and a pool's counters.
 func facts(n Node) []debugFact {
 	var fs []debugFact
 	if n.Restarts > 0 {
 		fs = append(fs, debugFact{"restarts", strconv.Itoa(n.Restarts)})
+	}
+	if st := n.Stats; st != nil {
+		for _, f := range []struct {
+			name string
+			v    int64
+		}{{"queued", st.Queued}, {"in flight", st.InFlight}, {"done", st.Done}, {"failed", st.Failed}, {"panicked", st.Panicked}, {"handed back", st.HandedBack}} {
+			fs = append(fs, debugFact{f.name, strconv.FormatInt(f.v, 10)})
+		}
 	}
 	return fs
 }
@@ -197,7 +204,7 @@ func newDebugPage(roots []Snapshotter, withGoroutines bool) *debugPage {
 
 func (p *debugPage) node(n Node, depth int, byPath map[string]*debugNode) *debugNode {
 	d := &debugNode{
-		Path: n.Path, Kind: n.Kind, State: n.State.String(), Restarts: n.Restarts,
+		Path: n.Path, Kind: n.Kind, State: n.State.String(), Restarts: n.Restarts, Stats: n.Stats,
 		Goroutines: []debugGoroutines{}, Facts: facts(n), Depth: depth,
 	}
 	if !n.Since.IsZero() {

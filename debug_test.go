@@ -33,6 +33,7 @@ type debugJSONNode struct {
 	Since      *time.Time        `json:"since"`
 	Restarts   int               `json:"restarts"`
 	LastErr    string            `json:"last_error"`
+	Stats      *shepherd.Stats   `json:"stats"`
 	Goroutines []debugJSONStacks `json:"goroutines"`
 	Children   []debugJSONNode   `json:"children"`
 }
@@ -484,5 +485,37 @@ jobs  supervisor  idle
 		if got != want {
 			t.Fatalf("text form =\n%s\nwant\n%s", got, want)
 		}
+	})
+}
+
+func TestDebugShowsPoolStats(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pool := shepherd.NewPool("reports", 2, func(ctx context.Context, n int) error {
+			if n == 0 {
+				return errBoom
+			}
+			return nil
+		})
+		sup := shepherd.NewSupervisor("app")
+		sup.Add("reports", pool)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- sup.Run(ctx) }()
+		for i := range 5 {
+			if err := pool.Submit(ctx, i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		h := shepherd.DebugHandler(sup)
+		if text := debugText(t, h); !strings.Contains(text, "app/reports  pool  running for 0s  queued 0  in flight 0  done 4  failed 1  panicked 0  handed back 0") {
+			t.Fatalf("text form lacks the pool's counters:\n%s", text)
+		}
+		page := debugTree(t, h, "&goroutines=0")
+		if st := page.Roots[0].Children[0].Stats; st == nil || st.Submitted != 5 || st.Done != 4 || st.Failed != 1 {
+			t.Fatalf("JSON stats = %+v; want 5 submitted, 4 done, 1 failed", st)
+		}
+		cancel()
+		<-done
 	})
 }

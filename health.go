@@ -91,7 +91,7 @@ func notReady(n Node, out []probeEntry) []probeEntry {
 		}
 		fallthrough
 	default:
-		return append(out, entry(n))
+		return append(out, probeEntryOf(n))
 	}
 	for _, c := range n.Children {
 		out = notReady(c, out)
@@ -102,14 +102,14 @@ func notReady(n Node, out []probeEntry) []probeEntry {
 // notLive lists the stuck nodes, and the root if its Run failed.
 func notLive(n Node, out []probeEntry) []probeEntry {
 	if n.State == StateFailed {
-		out = append(out, entry(n))
+		out = append(out, probeEntryOf(n))
 	}
 	return stuck(n, out)
 }
 
 func stuck(n Node, out []probeEntry) []probeEntry {
 	if n.State == StateStuck {
-		out = append(out, entry(n))
+		out = append(out, probeEntryOf(n))
 	}
 	for _, c := range n.Children {
 		out = stuck(c, out)
@@ -117,7 +117,7 @@ func stuck(n Node, out []probeEntry) []probeEntry {
 	return out
 }
 
-func entry(n Node) probeEntry {
+func probeEntryOf(n Node) probeEntry {
 	e := probeEntry{Path: n.Path, State: n.State.String()}
 	if n.LastErr != nil && (n.State == StateFailed || n.State == StateStuck) {
 		e.Error = n.LastErr.Error()

@@ -14,22 +14,22 @@ import "sync/atomic"
 // in its old place or its new one.
 type Stats struct {
 	// Submitted counts the items accepted by Submit and TrySubmit.
-	Submitted int64
+	Submitted int64 `json:"submitted"`
 	// Queued counts accepted items not yet taken by a worker.
-	Queued int64
+	Queued int64 `json:"queued"`
 	// InFlight counts the items whose handler is running.
-	InFlight int64
+	InFlight int64 `json:"in_flight"`
 	// Done counts the items whose handler returned nil.
-	Done int64
+	Done int64 `json:"done"`
 	// Failed counts the items whose handler returned an error (the
 	// cancellation of a stop included) or called runtime.Goexit.
-	Failed int64
+	Failed int64 `json:"failed"`
 	// Panicked counts the items whose handler panicked.
-	Panicked int64
+	Panicked int64 `json:"panicked"`
 	// HandedBack counts the accepted items the pool gave up on at stop:
 	// passed to OnUnprocessed or, without it, counted in the error that
 	// Run returns.
-	HandedBack int64
+	HandedBack int64 `json:"handed_back"`
 }
 
 // workerStats are the counters of one worker. Only that worker writes

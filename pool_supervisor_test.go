@@ -37,7 +37,7 @@ func TestPoolStopsAfterTheServerInFrontOfIt(t *testing.T) {
 		io.WriteString(w, "reported")
 	})
 	api := shepherd.HTTPServer(&http.Server{Addr: "127.0.0.1:0", Handler: mux})
-	var events eventLog
+	var events poolEvents
 	sup := shepherd.NewSupervisor("app", shepherd.OnEvent(events.add), shepherd.ShutdownTimeout(time.Minute))
 	sup.Add("reports", pool)
 	sup.Add("api", api)

@@ -275,10 +275,10 @@ func TestPoolNeverRunsMoreThanWorkers(t *testing.T) {
 	}
 }
 
-// events records the events of a supervision tree.
-type eventLog struct{ collector[shepherd.Event] }
+// poolEvents records the events of a supervision tree.
+type poolEvents struct{ collector[shepherd.Event] }
 
-func (l *eventLog) of(kind shepherd.EventKind) []shepherd.Event {
+func (l *poolEvents) of(kind shepherd.EventKind) []shepherd.Event {
 	var out []shepherd.Event
 	for _, e := range l.get() {
 		if e.Kind == kind {
@@ -290,7 +290,7 @@ func (l *eventLog) of(kind shepherd.EventKind) []shepherd.Event {
 
 func TestPoolHandlerFailuresAreItemFailures(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var events eventLog
+		var events poolEvents
 		var handled collector[int]
 		pool := shepherd.NewPool("reports", 1, func(ctx context.Context, x int) error {
 			handled.add(x)
@@ -347,7 +347,7 @@ type order struct {
 
 func TestPoolItemKeyNamesFailures(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var events eventLog
+		var events poolEvents
 		pool := shepherd.NewPool("orders", 2, func(ctx context.Context, o order) error {
 			if o.Note == "bad" {
 				return errBoom
