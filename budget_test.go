@@ -172,3 +172,38 @@ func TestForcedNestedSupervisorGetsRemainingBudget(t *testing.T) {
 		}
 	})
 }
+
+// A nested supervisor reports its first failure to its parent at once,
+// not when its own stop is over: the failure that happened first is the
+// one the root reports first, and the root starts stopping right away.
+func TestNestedFailureReachesRootAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		errLate := errors.New("late")
+		inner := shepherd.NewSupervisor("inner")
+		inner.Add("y", slowToStop(5*time.Second))
+		inner.Add("x", shepherd.ServiceFunc(func(ctx context.Context) error {
+			time.Sleep(time.Second)
+			return errBoom
+		}))
+		root := shepherd.NewSupervisor("app")
+		root.Add("inner", inner)
+		var bStopped time.Duration
+		start := time.Now()
+		root.Add("b", shepherd.ServiceFunc(func(ctx context.Context) error {
+			select {
+			case <-time.After(2 * time.Second):
+				return errLate
+			case <-ctx.Done():
+				bStopped = time.Since(start)
+				return ctx.Err()
+			}
+		}))
+		err := root.Run(context.Background())
+		if errs := unwrapMulti(err); len(errs) == 0 || !errors.Is(errs[0], errBoom) || errors.Is(err, errLate) {
+			t.Fatalf("Run() = %v; want inner's failure first, and b stopped before it could fail", err)
+		}
+		if bStopped != time.Second {
+			t.Fatalf("b stopped at %v; want 1s, when inner failed", bStopped)
+		}
+	})
+}

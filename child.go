@@ -41,6 +41,72 @@ type run struct {
 	stopped  bool          // the supervisor asked it to stop
 	stopDone chan struct{} // closed when Stop returned; nil if not a Stopper or not asked
 	stopErr  error
+
+	// A nested supervisor reports its first failure the moment it has one,
+	// before its own stop is over, so that the failure reaches the root at
+	// once and in the order the failures happened. early is written under
+	// the supervisor's mu; earlyTaken marks it as the supervisor's failure.
+	early      error
+	earlyTaken bool
+}
+
+// failKey carries, in a run's context, the function through which a nested
+// supervisor reports its first failure to the supervisor running it.
+type failKey struct{}
+
+// reportFailure tells the supervisor running the service that owns ctx
+// that the service has failed with err and is stopping.
+func reportFailure(ctx context.Context, err error) {
+	if f, ok := ctx.Value(failKey{}).(func(error)); ok {
+		f(err)
+	}
+}
+
+func (s *Supervisor) earlyFailure(r *run, err error) {
+	s.mu.Lock()
+	if r.early == nil {
+		r.early = err
+	}
+	s.mu.Unlock()
+	s.poke()
+}
+
+// exitError returns what a run that ended on its own returned, less the
+// early failure already taken as the supervisor's; ok is false when
+// nothing is left to judge.
+func (s *Supervisor) exitError(r *run) (err error, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !r.earlyTaken {
+		return r.err, true
+	}
+	err = without(r.err, r.early)
+	return err, err != nil
+}
+
+// takeEarly makes the early failure of a running service whose policy does
+// not cover it the supervisor's failure, and reports whether there was one.
+func (s *Supervisor) takeEarly() bool {
+	for _, c := range s.snapshotChildren() {
+		r := c.cur
+		if r == nil || r.stopped {
+			continue
+		}
+		s.mu.Lock()
+		early, taken := r.early, r.earlyTaken
+		s.mu.Unlock()
+		if early == nil || taken || c.restartsAfter(early) {
+			continue
+		}
+		s.mu.Lock()
+		r.earlyTaken = true
+		s.mu.Unlock()
+		err := attribute(c.path, early)
+		s.failed(c, err)
+		s.fail(err)
+		return true
+	}
+	return false
 }
 
 func closed(ch chan struct{}) bool {
@@ -78,7 +144,8 @@ func (s *Supervisor) startChild(ctx context.Context, c *child) (startOutcome, er
 	r := &run{ready: newReadiness(), done: make(chan struct{}), start: time.Now(), path: c.path}
 	rctx := taskContext(s.base, c.path, s.ev)
 	rctx, r.cancel = context.WithCancelCause(rctx)
-	r.ctx = context.WithValue(rctx, readyKey{}, r.ready)
+	rctx = context.WithValue(rctx, readyKey{}, r.ready)
+	r.ctx = context.WithValue(rctx, failKey{}, func(err error) { s.earlyFailure(r, err) })
 	s.mu.Lock()
 	c.cur, c.restartDue = r, nil
 	s.mu.Unlock()
@@ -123,7 +190,7 @@ func (s *Supervisor) startChild(ctx context.Context, c *child) (startOutcome, er
 			// that nothing restarts stops the start; anything else waits for
 			// the main loop.
 			woke = true
-			if s.fatalExit(ctx) {
+			if s.fatalExit(ctx) || s.takeEarly() {
 				return startAborted, nil
 			}
 		}
@@ -171,7 +238,9 @@ func (s *Supervisor) fatalExit(ctx context.Context) bool {
 		s.mu.Lock()
 		c.cur = nil
 		s.mu.Unlock()
-		s.exited(ctx, c, r.err, time.Since(r.start))
+		if err, ok := s.exitError(r); ok {
+			s.exited(ctx, c, err, time.Since(r.start))
+		}
 		return s.failure != nil
 	}
 	return false
@@ -187,7 +256,9 @@ func (s *Supervisor) handleExits(ctx context.Context) {
 		s.mu.Lock()
 		c.cur = nil
 		s.mu.Unlock()
-		s.exited(ctx, c, r.err, time.Since(r.start))
+		if err, ok := s.exitError(r); ok {
+			s.exited(ctx, c, err, time.Since(r.start))
+		}
 		if s.failure != nil {
 			return
 		}
@@ -258,6 +329,11 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 	restart := set[:0:0]
 	for _, o := range set {
 		r := o.cur
+		if o != c && o.cfg.restart == Never && (r == nil || r.stopped) {
+			// As OTP does with temporary children: stopped with the
+			// others, never started again.
+			continue
+		}
 		if r == nil || o == c || !closed(r.done) || r.stopped {
 			restart = append(restart, o)
 			continue
@@ -349,12 +425,15 @@ func (c *child) restartsAfter(err error) bool {
 // was asked to stop, only repeats the request. ErrClosed comes from a
 // Supervisor or Pool that was stopped before its Run began.
 func echoesStop(r *run, err error) bool {
-	return echoesStopCall(err) || echoes(r.ctx, err)
+	return echoesStopCall(err) || echoes(r.ctx, err) ||
+		only(err, func(e error) bool { return echoesStopCall(e) || echoes(r.ctx, e) })
 }
 
 // echoesStopCall reports whether err, returned by a Stop method, only
 // repeats the request. A Stop that ran out of time is not an echo: it
 // means the service was cut short.
 func echoesStopCall(err error) bool {
-	return errors.Is(err, http.ErrServerClosed) || errors.Is(err, errRestart) || errors.Is(err, ErrClosed)
+	return only(err, func(e error) bool {
+		return errors.Is(e, http.ErrServerClosed) || errors.Is(e, errRestart) || errors.Is(e, ErrClosed)
+	})
 }

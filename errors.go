@@ -51,9 +51,46 @@ func echoes(ctx context.Context, err error) bool {
 	if ctx.Err() == nil {
 		return false
 	}
-	return errors.Is(err, context.Canceled) ||
-		errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, context.Cause(ctx))
+	cause := context.Cause(ctx)
+	return only(err, func(e error) bool {
+		return e == cause || errors.Is(e, context.Canceled) || errors.Is(e, context.DeadlineExceeded) || errors.Is(e, cause)
+	})
+}
+
+// only reports whether every error err combines matches: a combination of
+// a real failure with an echo is a failure. errors.Is alone would answer
+// for any one of them.
+func only(err error, match func(error) bool) bool {
+	if err == nil {
+		return false
+	}
+	if match(err) && !combines(err) {
+		return true
+	}
+	switch e := err.(type) {
+	case interface{ Unwrap() []error }:
+		errs := e.Unwrap()
+		for _, x := range errs {
+			if !only(x, match) {
+				return false
+			}
+		}
+		return len(errs) > 0
+	case interface{ Unwrap() error }:
+		return only(e.Unwrap(), match)
+	}
+	return false
+}
+
+// combines reports whether err, or an error it wraps, holds several errors.
+func combines(err error) bool {
+	for err != nil {
+		if _, ok := err.(interface{ Unwrap() []error }); ok {
+			return true
+		}
+		err = errors.Unwrap(err)
+	}
+	return false
 }
 
 func quote(s string) string { return strconv.Quote(s) }

@@ -57,6 +57,10 @@ const (
 	// RestForOne stops the services added after the one that returned, in
 	// reverse order, then starts it and them again in order: for a pipeline
 	// where later stages depend on earlier ones.
+	//
+	// With OneForAll and RestForOne, a service whose policy is Never is
+	// stopped with the others but not started again, as OTP does with
+	// temporary children: Never means the service runs once.
 	RestForOne
 )
 

@@ -286,7 +286,8 @@ func TestRestartedHTTPServerRefusesToServeAgain(t *testing.T) {
 	api := shepherd.HTTPServer(&http.Server{Addr: "127.0.0.1:0", Handler: http.NotFoundHandler()})
 	var workerRuns atomic.Int32
 	sup := shepherd.NewSupervisor("app", shepherd.WithStrategy(shepherd.OneForAll))
-	sup.Add("api", api)
+	// api has a restart policy, so OneForAll starts it again with worker.
+	sup.Add("api", api, shepherd.Restart(shepherd.OnFailure), shepherd.WithBackoff(shepherd.Backoff{}))
 	sup.Add("worker", shepherd.ReadyFunc(func(ctx context.Context) error {
 		shepherd.Ready(ctx)
 		if workerRuns.Add(1) == 1 {
@@ -299,9 +300,9 @@ func TestRestartedHTTPServerRefusesToServeAgain(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := sup.Run(ctx)
-	var te *shepherd.TaskError
-	if !errText(err, "cannot serve again") || !errors.As(err, &te) || te.Path != "app/api" {
-		t.Fatalf("Run() = %v; want app/api to refuse to serve after its shutdown", err)
+	var rl *shepherd.RestartLimitError
+	if !errText(err, "cannot serve again") || !errors.As(err, &rl) || rl.Service != "app/api" {
+		t.Fatalf("Run() = %v; want app/api to refuse to serve after its shutdown, until the restart limit", err)
 	}
 }
 

@@ -443,3 +443,25 @@ func TestSlowStormNeverHitsIntensity(t *testing.T) {
 		}
 	})
 }
+
+func TestStrategyDoesNotRestartNeverServices(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var j journal
+		sup := shepherd.NewSupervisor("app", shepherd.WithStrategy(shepherd.OneForAll))
+		sup.Add("once", script(&j, "once")) // Never: runs once
+		sup.Add("flaky", script(&j, "flaky", errBoom), shepherd.Restart(shepherd.OnFailure),
+			shepherd.WithBackoff(shepherd.Backoff{Min: time.Second, Max: time.Second}))
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- sup.Run(ctx) }()
+		time.Sleep(time.Minute)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"start once", "start flaky", "stop once", "start flaky", "stop flaky"}
+		if got := j.get(); !slices.Equal(got, want) {
+			t.Fatalf("journal = %q; want %q (once stopped with flaky, not started again)", got, want)
+		}
+	})
+}

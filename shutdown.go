@@ -161,6 +161,24 @@ func (s *Supervisor) shutdown(ctx context.Context) error {
 	return s.withAbandoned(multierr.Append(s.failure, later))
 }
 
+// without returns err less the error early, when err is early or combines
+// it with others.
+func without(err, early error) error {
+	if err == early {
+		return nil
+	}
+	if m, ok := err.(interface{ Unwrap() []error }); ok {
+		var rest error
+		for _, e := range m.Unwrap() {
+			if e != early {
+				rest = multierr.Append(rest, e)
+			}
+		}
+		return rest
+	}
+	return err
+}
+
 // keepStuck remembers the stuck reports inside err, the exit of a run that
 // a restart is about to go past.
 func (s *Supervisor) keepStuck(err error) {
@@ -342,19 +360,28 @@ func (s *Supervisor) reap(c *child, r *run, restarting bool) error {
 	s.mu.Lock()
 	c.cur = nil
 	s.mu.Unlock()
+	s.mu.Lock()
+	runErr := r.err
+	if r.earlyTaken {
+		// Already reported as this supervisor's failure.
+		runErr = without(runErr, r.early)
+	}
+	s.mu.Unlock()
 	var errs error
 	switch {
-	case r.err != nil && !errors.Is(r.err, ErrDoNotRestart) && !(r.stopped && echoesStop(r, r.err)):
-		err := attribute(c.path, r.err)
+	case r.earlyTaken && runErr == nil:
+		s.setState(c, StateFailed, nil)
+	case runErr != nil && !errors.Is(runErr, ErrDoNotRestart) && !(r.stopped && echoesStop(r, runErr)):
+		err := attribute(c.path, runErr)
 		s.failed(c, err)
 		// A failure the restart policy covers is reported through events
 		// only, when a restart will follow or would have followed (the run
 		// ended on its own). A failure while the tree stops (a flush that
 		// failed) is reported.
-		if !c.restartsAfter(r.err) || (r.stopped && !restarting) {
+		if !c.restartsAfter(runErr) || (r.stopped && !restarting) {
 			errs = err
 		} else {
-			s.keepStuck(r.err)
+			s.keepStuck(runErr)
 		}
 	case r.stopped:
 		s.setState(c, StateStopped, nil)

@@ -77,10 +77,11 @@ const (
 	faultHangStop            // a Stop method that hangs past the budget
 	faultStorm               // fails at once on every run, restarted Always
 	faultGroupTask           // a task of its Group fails
+	faultPool                // a Pool fed by submitters, whose handlers fail, panic and dawdle
 	numFaultKinds
 )
 
-var faultNames = [...]string{"none", "error", "panic(error)", "panic(value)", "goexit", "finish", "slow-stop", "stuck", "hang-stop", "storm", "group-task"}
+var faultNames = [...]string{"none", "error", "panic(error)", "panic(value)", "goexit", "finish", "slow-stop", "stuck", "hang-stop", "storm", "group-task", "pool"}
 
 // injection records a fault as it happens.
 type injection struct {
@@ -103,6 +104,7 @@ type world struct {
 	events   []shepherd.Event
 	sups     map[string]supConfig // path -> restart intensity
 	leaves   map[string]*leafPlan
+	pools    []*poolPlan
 	verbose  strings.Builder
 }
 
@@ -198,6 +200,10 @@ func runSeed(t *testing.T, seed uint64, verbose bool) {
 		close(w.release)
 		// Let slow stoppers that the budget cut short finish too.
 		time.Sleep(time.Minute)
+		// The pools' books are complete only once every handler returned.
+		w.checkPools(func(format string, args ...any) {
+			t.Errorf("seed %d: "+format+"\n(rerun: go test -run TestStress -stress.seed=%d -v)", append(append([]any{seed}, args...), seed)...)
+		})
 		// Every goroutine of the tree has now returned, or the bubble
 		// would end with blocked goroutines and synctest fail the test.
 	})
@@ -233,6 +239,14 @@ func (w *world) supervisor(name, path string, depth int, budget time.Duration, f
 			continue
 		}
 		p := w.leaf(childPath, depth+1, policy, fatal)
+		if p.kind == faultPool {
+			// A Pool runs once: it cannot be restarted.
+			opts[0] = shepherd.Restart(shepherd.Never)
+			p.policy = shepherd.Never
+			p.fatal = fatal
+			sup.Add(name, w.pool(p, budget), opts...)
+			continue
+		}
 		if p.kind == faultStorm {
 			opts[0] = shepherd.Restart(shepherd.Always)
 			p.policy = shepherd.Always
@@ -438,6 +452,9 @@ func (w *world) check(seed uint64, root *shepherd.Supervisor, err error, stopAt 
 			fail("Run() = nil; want the first fatal fault %s of %s at %v", faultNames[want.kind], want.path, want.at)
 		case errors.As(first, &rl):
 			// A storm below crossed a limit first.
+		case errors.As(first, new(*shepherd.StuckError)):
+			// A restart below found a service that would not stop, which
+			// fails its supervisor; that may come first.
 		case !matches(first, want):
 			// Two fatal faults in the same instant may be reported in
 			// either order.
@@ -530,10 +547,11 @@ func matches(err error, in injection) bool {
 
 // plannedToHang reports whether some service at or below path ignores its
 // context when stopped: for good (stuck, hang-stop), or for a while
-// (slow-stop), which is stuck too when a sibling's hang left no budget.
+// (slow-stop), which is stuck too when a sibling's hang left no budget; a
+// pool's handlers sometimes ignore it for good.
 func (w *world) plannedToHang(path string) bool {
 	for p, l := range w.leaves {
-		if (p == path || strings.HasPrefix(p, path+"/")) && (l.kind == faultStuck || l.kind == faultHangStop || l.kind == faultSlowStop) {
+		if (p == path || strings.HasPrefix(p, path+"/")) && (l.kind == faultStuck || l.kind == faultHangStop || l.kind == faultSlowStop || l.kind == faultPool) {
 			return true
 		}
 	}
@@ -581,4 +599,134 @@ func unwrapAll(err error) []error {
 		out = append(out, unwrapAll(e.Unwrap())...)
 	}
 	return out
+}
+
+// poolPlan is a Pool leaf and its books: which items Submit accepted, and
+// how often each was handled or handed back.
+type poolPlan struct {
+	pool *shepherd.Pool[int]
+	rnd  *rand.Rand // for the handlers; guarded by mu
+
+	mu         sync.Mutex
+	accepted   map[int]bool
+	handled    map[int]int
+	handedBack map[int]int
+}
+
+// poolService runs a Pool and the submitters that feed it; a Supervisor
+// stops it through the pool's drain.
+type poolService struct {
+	p       *poolPlan
+	submits int
+	w       *world
+}
+
+func (w *world) pool(p *leafPlan, budget time.Duration) shepherd.Service {
+	pp := &poolPlan{
+		rnd:        rand.New(rand.NewPCG(w.rnd.Uint64(), 1)),
+		accepted:   map[int]bool{},
+		handled:    map[int]int{},
+		handedBack: map[int]int{},
+	}
+	w.pools = append(w.pools, pp)
+	workers := 1 + w.rnd.IntN(4)
+	queue := w.rnd.IntN(8)
+	pp.pool = shepherd.NewPool(p.path[strings.LastIndexByte(p.path, '/')+1:], workers, func(ctx context.Context, id int) error {
+		pp.mu.Lock()
+		pp.handled[id]++
+		r := pp.rnd.IntN(100)
+		d := time.Duration(pp.rnd.IntN(400)) * time.Millisecond
+		pp.mu.Unlock()
+		switch {
+		case r < 10:
+			return fmt.Errorf("item %d failed", id)
+		case r < 15:
+			panic(fmt.Sprintf("item %d panicked", id))
+		case r < 20:
+			time.Sleep(d) // ignores its context for a while
+			return nil
+		case r < 22:
+			<-w.release // ignores its context for good
+			return nil
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}, shepherd.QueueSize(queue), shepherd.OnUnprocessed(func(id int) {
+		pp.mu.Lock()
+		pp.handedBack[id]++
+		pp.mu.Unlock()
+	}))
+	fmt.Fprintf(&w.verbose, "    (pool: %d workers, queue %d)\n", workers, queue)
+	return &poolService{p: pp, submits: 1 + w.rnd.IntN(3), w: w}
+}
+
+func (ps *poolService) Run(ctx context.Context) error {
+	g := shepherd.NewGroup(ctx)
+	var next atomic.Int64
+	for i := range ps.submits {
+		g.Go(fmt.Sprintf("submitter%d", i), func(ctx context.Context) error {
+			tick := time.NewTicker(time.Duration(20+10*i) * time.Millisecond)
+			defer tick.Stop()
+			for {
+				id := int(next.Add(1))
+				err := ps.p.pool.Submit(ctx, id)
+				switch {
+				case err == nil:
+					ps.p.mu.Lock()
+					ps.p.accepted[id] = true
+					ps.p.mu.Unlock()
+				case errors.Is(err, shepherd.ErrClosed) || ctx.Err() != nil:
+					return nil
+				default:
+					return err
+				}
+				select {
+				case <-tick.C:
+				case <-ctx.Done():
+					return nil
+				}
+			}
+		})
+	}
+	g.Go("pool", ps.p.pool.Run)
+	return g.Wait()
+}
+
+func (ps *poolService) SignalsReady() bool { return true }
+
+func (ps *poolService) Stop(ctx context.Context) error { return ps.p.pool.Stop(ctx) }
+
+// checkPools verifies invariant 3: every item a pool accepted was handled
+// exactly once or handed back exactly once, and no other item was.
+func (w *world) checkPools(fail func(string, ...any)) {
+	for i, pp := range w.pools {
+		pp.mu.Lock()
+		for id, n := range pp.handled {
+			if !pp.accepted[id] {
+				fail("pool %d: item %d handled %d times but never accepted", i, id, n)
+			}
+		}
+		for id := range pp.accepted {
+			if h, b := pp.handled[id], pp.handedBack[id]; h+b != 1 {
+				fail("pool %d: accepted item %d handled %d times and handed back %d times; want exactly once in all", i, id, h, b)
+			}
+		}
+		for id := range pp.handedBack {
+			if !pp.accepted[id] {
+				fail("pool %d: item %d handed back but never accepted", i, id)
+			}
+		}
+		st := pp.pool.Stats()
+		if st.Submitted != int64(len(pp.accepted)) || st.Queued != 0 || st.InFlight != 0 ||
+			st.Done+st.Failed+st.Panicked+st.HandedBack != st.Submitted {
+			fail("pool %d: Stats %+v do not add up for %d accepted items", i, st, len(pp.accepted))
+		}
+		pp.mu.Unlock()
+	}
 }

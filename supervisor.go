@@ -354,6 +354,9 @@ func (s *Supervisor) supervise(ctx context.Context, initial []*child) error {
 		case <-s.stopCh:
 			return s.shutdown(ctx)
 		case <-s.wake:
+			if s.takeEarly() {
+				continue
+			}
 			s.handleExits(ctx)
 			s.startAdded(ctx)
 		case <-s.timer.C:
@@ -381,6 +384,11 @@ func (s *Supervisor) finished() bool {
 // fail records a failure of the supervisor: the first one is what Run
 // reports first.
 func (s *Supervisor) fail(err error) {
+	if s.failure == nil {
+		// Tell the supervisor above at once: it need not wait for this
+		// one's stop to start its own.
+		reportFailure(s.base, err)
+	}
 	s.failure = multierr.Append(s.failure, err)
 }
 
