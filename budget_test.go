@@ -126,8 +126,10 @@ func TestStopDeadlineAlreadyPassedForcesAtOnce(t *testing.T) {
 			defer cancel()
 			sup.Stop(ctx)
 			err := <-errc
-			if took := time.Since(start); took != 3*time.Second {
-				t.Fatalf("Run returned after %v (%v); want 3s: Stop's deadline", took, err)
+			// Past the deadline, the services still running get the 10ms
+			// every forced service gets to return before it counts as stuck.
+			if took := time.Since(start); took < 3*time.Second || took > 3*time.Second+10*time.Millisecond {
+				t.Fatalf("Run returned after %v (%v); want 3s, Stop's deadline, plus at most 10ms", took, err)
 			}
 			stuck := map[string]bool{}
 			for _, e := range multierr.Errors(err) {

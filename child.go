@@ -47,7 +47,9 @@ type run struct {
 	// once and in the order the failures happened. early is written under
 	// the supervisor's mu; earlyTaken marks it as the supervisor's failure.
 	early      error
+	earlyAt    time.Time
 	earlyTaken bool
+	endedAt    time.Time // when Run returned; read after done
 }
 
 // failKey carries, in a run's context, the function through which a nested
@@ -65,7 +67,7 @@ func reportFailure(ctx context.Context, err error) {
 func (s *Supervisor) earlyFailure(r *run, err error) {
 	s.mu.Lock()
 	if r.early == nil {
-		r.early = err
+		r.early, r.earlyAt = err, time.Now()
 	}
 	s.mu.Unlock()
 	s.poke()
@@ -82,31 +84,6 @@ func (s *Supervisor) exitError(r *run) (err error, ok bool) {
 	}
 	err = without(r.err, r.early)
 	return err, err != nil
-}
-
-// takeEarly makes the early failure of a running service whose policy does
-// not cover it the supervisor's failure, and reports whether there was one.
-func (s *Supervisor) takeEarly() bool {
-	for _, c := range s.snapshotChildren() {
-		r := c.cur
-		if r == nil || r.stopped {
-			continue
-		}
-		s.mu.Lock()
-		early, taken := r.early, r.earlyTaken
-		s.mu.Unlock()
-		if early == nil || taken || c.restartsAfter(early) {
-			continue
-		}
-		s.mu.Lock()
-		r.earlyTaken = true
-		s.mu.Unlock()
-		err := attribute(c.path, early)
-		s.failed(c, err)
-		s.fail(err)
-		return true
-	}
-	return false
 }
 
 func closed(ch chan struct{}) bool {
@@ -190,7 +167,7 @@ func (s *Supervisor) startChild(ctx context.Context, c *child) (startOutcome, er
 			// that nothing restarts stops the start; anything else waits for
 			// the main loop.
 			woke = true
-			if s.fatalExit(ctx) || s.takeEarly() {
+			if s.settle(ctx, true) {
 				return startAborted, nil
 			}
 		}
@@ -210,6 +187,7 @@ func (s *Supervisor) runChild(c *child, r *run) {
 		if !returned {
 			r.err = exitError(r.path, recover())
 		}
+		r.endedAt = time.Now()
 		close(r.done)
 		s.poke()
 	}()
@@ -225,44 +203,61 @@ func (s *Supervisor) failed(c *child, err error) {
 	s.ev.failed(c.path, err)
 }
 
-// fatalExit handles, while another service is starting, the exits that
-// stop the supervisor (failures that no restart policy covers, and
-// ErrStopTree), and reports whether there was one. Other exits wait for
-// the main loop.
-func (s *Supervisor) fatalExit(ctx context.Context) bool {
-	for _, c := range s.snapshotChildren() {
-		r := c.cur
-		if r == nil || !closed(r.done) || r.stopped || r.err == nil || errors.Is(r.err, ErrDoNotRestart) || c.restartsAfter(r.err) {
-			continue
-		}
-		s.mu.Lock()
-		c.cur = nil
-		s.mu.Unlock()
-		if err, ok := s.exitError(r); ok {
-			s.exited(ctx, c, err, time.Since(r.start))
-		}
-		return s.failure != nil
+// settle handles, in the order they happened, the early failures of
+// nested supervisors and the exits of services that returned on their own,
+// so that the failure that came first is the one reported first. While
+// another service is starting (fatalOnly), it handles only those that stop
+// the supervisor; the rest wait for the main loop. It reports whether the
+// supervisor has failed.
+func (s *Supervisor) settle(ctx context.Context, fatalOnly bool) bool {
+	type pending struct {
+		at    time.Time
+		c     *child
+		r     *run
+		early bool
 	}
-	return false
-}
-
-// handleExits processes the services whose Run returned on their own.
-func (s *Supervisor) handleExits(ctx context.Context) {
+	var ps []pending
 	for _, c := range s.snapshotChildren() {
 		r := c.cur
-		if r == nil || !closed(r.done) {
+		if r == nil || r.stopped {
 			continue
 		}
 		s.mu.Lock()
-		c.cur = nil
+		early, earlyAt, taken := r.early, r.earlyAt, r.earlyTaken
 		s.mu.Unlock()
-		if err, ok := s.exitError(r); ok {
-			s.exited(ctx, c, err, time.Since(r.start))
+		switch {
+		case early != nil && !taken && !c.restartsAfter(early):
+			ps = append(ps, pending{earlyAt, c, r, true})
+		case closed(r.done):
+			if err, ok := s.exitError(r); fatalOnly && (!ok || err == nil || errors.Is(err, ErrDoNotRestart) || c.restartsAfter(err)) {
+				continue
+			}
+			ps = append(ps, pending{r.endedAt, c, r, false})
+		}
+	}
+	slices.SortStableFunc(ps, func(a, b pending) int { return a.at.Compare(b.at) })
+	for _, p := range ps {
+		if p.early {
+			s.mu.Lock()
+			p.r.earlyTaken = true
+			early := p.r.early
+			s.mu.Unlock()
+			err := attribute(p.c.path, early)
+			s.failed(p.c, err)
+			s.fail(err)
+		} else {
+			s.mu.Lock()
+			p.c.cur = nil
+			s.mu.Unlock()
+			if err, ok := s.exitError(p.r); ok {
+				s.exited(ctx, p.c, err, p.r.endedAt.Sub(p.r.start))
+			}
 		}
 		if s.failure != nil {
-			return
+			return true
 		}
 	}
+	return false
 }
 
 // exited decides what happens after a run of c ended with err while the
@@ -326,7 +321,12 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 	// by its own policy: its failure is not lost in the restart, and a
 	// finished service is not brought back. It returned before the stop
 	// could report anything, so its failure comes first.
+	type leftover struct {
+		c *child
+		r *run
+	}
 	restart := set[:0:0]
+	var leftovers []leftover
 	for _, o := range set {
 		r := o.cur
 		if o != c && o.cfg.restart == Never && (r == nil || r.stopped) {
@@ -346,7 +346,14 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 			restart = append(restart, o)
 			continue
 		}
-		s.exited(ctx, o, r.err, time.Since(r.start))
+		leftovers = append(leftovers, leftover{o, r})
+	}
+	// Judged in the order they ended, so the first failure comes first.
+	slices.SortStableFunc(leftovers, func(a, b leftover) int { return a.r.endedAt.Compare(b.r.endedAt) })
+	for _, l := range leftovers {
+		if err, ok := s.exitError(l.r); ok {
+			s.exited(ctx, l.c, err, l.r.endedAt.Sub(l.r.start))
+		}
 	}
 	if stopErr != nil {
 		s.fail(stopErr)

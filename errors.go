@@ -51,9 +51,11 @@ func echoes(ctx context.Context, err error) bool {
 	if ctx.Err() == nil {
 		return false
 	}
-	cause := context.Cause(ctx)
+	// Only ctx's own error echoes it: a deadline exceeded inside a task
+	// whose context was cancelled is a failure of its own.
+	done, cause := ctx.Err(), context.Cause(ctx)
 	return only(err, func(e error) bool {
-		return e == cause || errors.Is(e, context.Canceled) || errors.Is(e, context.DeadlineExceeded) || errors.Is(e, cause)
+		return e == cause || errors.Is(e, done) || errors.Is(e, cause)
 	})
 }
 

@@ -160,7 +160,7 @@ func ExampleOnUnprocessed() {
 	fmt.Println("to retry:", retry)
 	fmt.Printf("%+v\n", mail.Stats())
 	// Output:
-	// Stop: shepherd: pool "mail": stop deadline passed before the queue drained: context deadline exceeded
+	// Stop: <nil>
 	// Run: <nil>
 	// to retry: [grace linus]
 	// {Submitted:3 Queued:0 InFlight:0 Done:0 Failed:1 Panicked:0 HandedBack:2}

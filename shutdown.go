@@ -123,6 +123,11 @@ func goroutinesUnder(all []GoroutineStack, path string) []GoroutineStack {
 	return out
 }
 
+// minForceWait is how long a service whose context was cancelled because
+// the budget ran out gets to return before it counts as stuck, however
+// little budget was left.
+const minForceWait = 10 * time.Millisecond
+
 // errStopped is the cause given to services when their supervisor stops
 // because Stop was called.
 var errStopped = errors.New("shepherd: supervisor stopped")
@@ -158,7 +163,70 @@ func (s *Supervisor) shutdown(ctx context.Context) error {
 		s.drain(s.budgetFrom(since))
 	}
 	later := s.stopSet(s.snapshotChildren(), cause, since, false)
-	return s.withAbandoned(multierr.Append(s.failure, later))
+	result := s.withAbandoned(multierr.Append(s.failure, later))
+	return multierr.Append(result, s.lingering(result, since))
+}
+
+// lingering waits, until the end of the shutdown budget, for the goroutines
+// that services started and left behind when they returned: handlers of a
+// server that was closed under them, or goroutines started with a plain go
+// statement. Their pprof labels say whose they are. It returns a
+// *StuckError for the services whose goroutines are still there, leaving
+// out those already reported stuck.
+func (s *Supervisor) lingering(result error, since time.Time) error {
+	var named []string
+	for _, e := range allErrors(result) {
+		if se, ok := e.(*StuckError); ok {
+			for _, t := range se.Tasks {
+				named = append(named, t.Path)
+			}
+		}
+	}
+	under := func(path, root string) bool { return path == root || strings.HasPrefix(path, root+"/") }
+	// Goroutines on their way out go within microseconds; the rest are
+	// looked at less and less often, as each look stops the world.
+	pause := time.Millisecond
+	for {
+		left := map[string][]GoroutineStack{}
+		var order []string
+	next:
+		for _, g := range Goroutines() {
+			if g.Path == s.path || !under(g.Path, s.path) {
+				continue // not below this supervisor, or its own goroutine
+			}
+			for _, n := range named {
+				if under(g.Path, n) {
+					continue next
+				}
+			}
+			// Attributed to the service directly below this supervisor.
+			svc := s.path + "/" + strings.SplitN(strings.TrimPrefix(g.Path, s.path+"/"), "/", 2)[0]
+			if left[svc] == nil {
+				order = append(order, svc)
+			}
+			left[svc] = append(left[svc], g)
+		}
+		if len(left) == 0 {
+			return nil
+		}
+		deadline := s.budgetFrom(since)
+		if !time.Now().Before(deadline) {
+			se := &StuckError{Budget: max(0, deadline.Sub(since)).Round(time.Millisecond)}
+			for _, p := range order {
+				se.Tasks = append(se.Tasks, StuckTask{Path: p, Goroutines: left[p]})
+				for _, c := range s.snapshotChildren() {
+					if c.path == p {
+						s.setState(c, StateStuck, se)
+					}
+				}
+				s.ev.emit(Event{Kind: EventStuck, Path: p, Err: se})
+			}
+			return se
+		}
+		t := time.NewTimer(min(pause, time.Until(deadline)))
+		<-t.C
+		pause = min(2*pause, 250*time.Millisecond)
+	}
 }
 
 // without returns err less the error early, when err is early or combines
@@ -283,6 +351,12 @@ func (s *Supervisor) anyRunning() bool {
 // found to have returned on its own is left as it is, for the caller to
 // judge.
 func (s *Supervisor) stopSet(set []*child, cause error, since time.Time, restarting bool) error {
+	defer func() {
+		if s.woke {
+			s.woke = false
+			s.poke()
+		}
+	}()
 	deadline := func() time.Time { return s.budgetFrom(since) }
 	soft := func() time.Time {
 		d := deadline()
@@ -323,14 +397,23 @@ func (s *Supervisor) stopSet(set []*child, cause error, since time.Time, restart
 		forced = append(forced, c)
 	}
 	// Past the soft deadline: every service not yet stopped is cancelled
-	// at once and has until the deadline to return.
+	// at once and has until the deadline to return, and at least
+	// minForceWait: a service that returns promptly when cancelled is not
+	// stuck, even when a sibling used up the whole budget.
 	for _, c := range forced {
 		c.cur.cancel(cause)
+	}
+	forcedBy := time.Now().Add(minForceWait)
+	hard := func() time.Time {
+		if d := deadline(); d.After(forcedBy) {
+			return d
+		}
+		return forcedBy
 	}
 	var stuck []*child
 	for _, c := range forced {
 		r := c.cur
-		if !s.waitStop(r.done, deadline) || !s.waitStop(r.stopDone, deadline) {
+		if !s.waitStop(r.done, hard) || !s.waitStop(r.stopDone, hard) {
 			stuck = append(stuck, c)
 			continue
 		}
@@ -455,6 +538,15 @@ func (s *Supervisor) waitStop(ch chan struct{}, limit func() time.Time) bool {
 			return closed(ch)
 		case <-s.rebudget:
 			t.Stop()
+		case <-s.wake:
+			// A service failed meanwhile (an early report from a nested
+			// supervisor, or an exit): a failure that stops the
+			// supervisor is recorded now, so that it comes first and is
+			// passed up at once. The wake is given back when the stop is
+			// over, for the main loop.
+			t.Stop()
+			s.woke = true
+			s.settle(s.runCtx, true)
 		}
 	}
 }

@@ -51,6 +51,8 @@ type Supervisor struct {
 	// abandoned holds the stuck reports of runs that a restart went past:
 	// their goroutines still run, so Run's result must name them.
 	abandoned []*StuckError
+	runCtx    context.Context // the context Run was given
+	woke      bool            // a stop in progress took a wake meant for the main loop
 	timer     *time.Timer
 }
 
@@ -289,7 +291,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	s.base = context.WithoutCancel(ctx)
 	s.rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	s.restarts = intensity{max: s.cfg.maxRestarts, period: s.cfg.restartPeriod}
-	s.failure, s.abandoned = nil, nil
+	s.failure, s.abandoned, s.runCtx = nil, nil, ctx
 	s.timer = time.NewTimer(time.Hour)
 	s.timer.Stop()
 	defer s.timer.Stop()
@@ -354,11 +356,9 @@ func (s *Supervisor) supervise(ctx context.Context, initial []*child) error {
 		case <-s.stopCh:
 			return s.shutdown(ctx)
 		case <-s.wake:
-			if s.takeEarly() {
-				continue
+			if !s.settle(ctx, false) {
+				s.startAdded(ctx)
 			}
-			s.handleExits(ctx)
-			s.startAdded(ctx)
 		case <-s.timer.C:
 			s.startDue(ctx)
 		}

@@ -377,8 +377,12 @@ func (p *Pool[T]) Close() {
 // Stop closes the pool like Close and waits until the queue is drained and
 // every handler has returned, then returns nil. If ctx is done first, Stop
 // cuts the drain short: it cancels the handlers' context, hands every
-// queued item back (see OnUnprocessed), and returns an error wrapping
-// ctx.Err() without waiting for the handlers; Run returns once they have.
+// queued item back (see OnUnprocessed), logs the counts, and returns nil
+// without waiting for the handlers; Run returns once they have, with an
+// ErrUnprocessed error if items were given up with no OnUnprocessed to
+// take them. Nothing was lost, so the cut is not a failure of its own. On
+// a pool whose Run never started, Stop returns an error wrapping ctx.Err()
+// and counting the items it gave up.
 // Under a Supervisor, handlers that still do not return are reported in a
 // *StuckError with the stacks of the pool's goroutines.
 //
@@ -405,11 +409,11 @@ func (p *Pool[T]) Stop(ctx context.Context) error {
 	ran := p.ran
 	p.mu.Unlock()
 	if !ran {
-		// No Run to report the items given up; Stop is the last word
-		// unless Run is called later.
+		// No Run to report the items given up, or that it never came;
+		// Stop is the last word unless Run is called later.
 		return multierr.Append(err, p.unprocessed())
 	}
-	return err
+	return nil
 }
 
 func (p *Pool[T]) pathNow() string {

@@ -452,12 +452,9 @@ func TestPoolStopDeadlineHandsQueueBack(t *testing.T) {
 		// Two rounds of two items fit in 2.5s; the third round is cut.
 		ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
 		defer cancel()
-		err := pool.Stop(ctx)
-		if got, want := err, `shepherd: pool "slow": stop deadline passed before the queue drained: context deadline exceeded`; got == nil || got.Error() != want {
-			t.Fatalf("Stop() = %v; want %q", got, want)
-		}
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("Stop() = %v; want it to wrap ctx.Err()", err)
+		// Everything not handled is handed back: the cut is not a failure.
+		if err := pool.Stop(ctx); err != nil {
+			t.Fatalf("Stop() = %v; want nil: nothing was lost", err)
 		}
 		if err := <-done; err != nil {
 			t.Fatalf("Run() = %v; want nil: every item given up was handed back", err)

@@ -16,8 +16,11 @@
 //
 // The page lists the two leaked goroutines under app/api as "2 goroutines
 // of app/api/leak", blocked in main.leak.func1: the owner and the line, not
-// a count to guess from. examples/forgotten-sender shows how a Group fixes
-// this kind of leak.
+// a count to guess from. Stop the server and the leak is reported once
+// more: the leaked goroutines outlive the API server, so after the 2 s
+// shutdown budget the stuck report names them and their owner, and the
+// process exits with code 3. examples/forgotten-sender shows how a Group
+// fixes this kind of leak.
 package main
 
 import (
@@ -45,7 +48,7 @@ func main() {
 // newApp runs the API and the debug server under one supervisor, and
 // announces their addresses once both listen.
 func newApp(addr, debugAddr string, log *slog.Logger) *shepherd.Supervisor {
-	sup := shepherd.NewSupervisor("app", shepherd.Logger(log))
+	sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(2*time.Second), shepherd.Logger(log))
 	api := shepherd.HTTPServer(&http.Server{Addr: addr, Handler: apiHandler(), ReadHeaderTimeout: 5 * time.Second})
 	debug := shepherd.HTTPServer(&http.Server{Addr: debugAddr, Handler: debugHandler(sup), ReadHeaderTimeout: 5 * time.Second})
 	sup.Add("debug", debug)

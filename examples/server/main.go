@@ -14,6 +14,7 @@
 //	curl localhost:8080/ping
 //	curl 'localhost:8080/slow?d=5s' & sleep 1; kill -TERM %go-run-pid
 //	curl localhost:8081/debug/pprof/goroutine?debug=1   # labels show owners
+//	curl localhost:8080/hang   # then Ctrl-C: exit code 3, a stuck report names app/api/hang
 package main
 
 import (
@@ -64,18 +65,27 @@ func apiHandler() http.Handler {
 		fmt.Fprintln(w, "pong")
 	})
 	// /slow?d=2s answers after d: a request that is in flight when the
-	// server is asked to stop, and finishes during the drain.
+	// server is asked to stop, and finishes during the drain. It sends its
+	// headers at once, so a client can tell it is being served.
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
 		d, err := time.ParseDuration(r.URL.Query().Get("d"))
 		if err != nil {
 			d = 2 * time.Second
 		}
+		w.WriteHeader(http.StatusOK)
+		http.NewResponseController(w).Flush()
 		select {
 		case <-time.After(d):
 			fmt.Fprintf(w, "done after %v\n", d)
 		case <-r.Context().Done():
 		}
 	})
+	// /hang never answers and ignores cancellation: the bug a stuck report
+	// is for. Stop the server while one is in flight, and the report names
+	// app/api/hang and the line where it blocks.
+	mux.Handle("/hang", shepherd.LabelHandler("hang", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {}
+	})))
 	return mux
 }
 
