@@ -8,8 +8,20 @@ import (
 )
 
 // ErrClosed is returned when work is handed to a Supervisor or Pool that
-// has stopped or is draining and no longer accepts it.
+// has stopped or is draining and no longer accepts it. The error returned
+// names the pool or supervisor; errors.Is(err, ErrClosed) matches it.
 var ErrClosed = errors.New("shepherd: closed")
+
+// scopedError is a sentinel condition told about one pool or supervisor:
+// the message names it and says what to do, and errors.Is still matches
+// the sentinel. Pools make theirs once, so returning one costs nothing.
+type scopedError struct {
+	msg string
+	is  error
+}
+
+func (e *scopedError) Error() string { return e.msg }
+func (e *scopedError) Unwrap() error { return e.is }
 
 // TaskError attributes a failure to the task or service that returned it.
 // Errors returned by Wait and Run wrap each failure in a TaskError unless

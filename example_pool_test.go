@@ -107,9 +107,9 @@ func ExamplePool_TrySubmit() {
 	fmt.Println(pool.TrySubmit(3))
 	// Output:
 	// <nil>
-	// shepherd: queue full
+	// shepherd: pool "busy": queue full (QueueSize 1); shed the item, or use Submit to wait for room
 	// <nil>
-	// shepherd: closed
+	// shepherd: pool "busy" is closed: it takes no more items once Close or Stop was called, or a StopOnError failure stopped it
 }
 
 // Stop drains the queue, waiting at most until its context's deadline.

@@ -357,48 +357,6 @@ func TestNestedGroupExtendsPath(t *testing.T) {
 	}
 }
 
-func TestGroupMisuse(t *testing.T) {
-	bg := context.Background()
-	noop := func(context.Context) error { return nil }
-	waited := shepherd.NewGroup(bg)
-	_ = waited.Wait()
-	for _, tc := range []struct {
-		name string
-		fn   func()
-		want string
-	}{
-		//lint:ignore SA1012 a nil context is the misuse under test
-		{"nil context", func() { shepherd.NewGroup(nil) },
-			`shepherd: NewGroup(nil): nil context; pass context.Background() or the caller's context`},
-		{"Limit(0)", func() { shepherd.NewGroup(bg, shepherd.Limit(0)) },
-			`shepherd: NewGroup: Limit(0) for group "": a group needs at least one slot; omit Limit to leave it unbounded`},
-		{"Limit(-1)", func() { shepherd.NewGroup(bg, shepherd.Limit(-1)) },
-			`shepherd: NewGroup: Limit(-1) for group "": a group needs at least one slot; omit Limit to leave it unbounded`},
-		{"nil fn", func() { shepherd.NewGroup(bg).Go("fetch", nil) },
-			`shepherd: Group.Go("fetch", nil) in group "": fn is nil; pass the function the task runs`},
-		{"empty name", func() { shepherd.NewGroup(bg).TryGo("", noop) },
-			`shepherd: Group.TryGo with an empty task name in group ""; name every task so failures and stuck reports can say which one`},
-		{"Go after Wait", func() { waited.Go("late", noop) },
-			`shepherd: Group.Go("late") after Wait returned in group ""; start every task before Wait, or use a new Group`},
-		{"zero Group", func() { new(shepherd.Group).Go("x", noop) },
-			`shepherd: Group.Go("x") on a Group not made by NewGroup; create it with shepherd.NewGroup(ctx)`},
-		{"Map limit 0", func() {
-			_, _ = shepherd.Map(bg, []int{1}, 0, func(context.Context, int) (int, error) { return 0, nil })
-		},
-			`shepherd: Map with limit 0: limit must be at least 1`},
-		{"ForEach nil fn", func() { _ = shepherd.ForEach[int](bg, nil, 1, nil) },
-			`shepherd: ForEach(nil fn): pass the function to call for each item`},
-		{"Catch nil fn", func() { _ = shepherd.Catch("cb", nil) },
-			`shepherd: Catch("cb", nil): fn is nil; pass the function to run`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := mustPanic(t, tc.fn); got != tc.want {
-				t.Fatalf("panic %q;\nwant  %q", got, tc.want)
-			}
-		})
-	}
-}
-
 func TestMisuseNamesNestedGroup(t *testing.T) {
 	g := shepherd.NewGroup(context.Background())
 	g.Go("api", func(ctx context.Context) error {

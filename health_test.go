@@ -153,19 +153,3 @@ func TestLivezFalseOnlyWhenStuckOrFailed(t *testing.T) {
 		}
 	})
 }
-
-func TestHealthMisuse(t *testing.T) {
-	for _, tc := range []struct {
-		fn   func()
-		want string
-	}{
-		{func() { shepherd.Readyz(nil) }, `shepherd: Readyz(nil): pass the root *Supervisor`},
-		{func() { shepherd.Livez(nil) }, `shepherd: Livez(nil): pass the root *Supervisor`},
-		{func() { shepherd.NewSupervisor("app", shepherd.DrainDelay(20*time.Second)) },
-			`shepherd: supervisor "app": DrainDelay(20s) must be at least 0 and less than the ShutdownTimeout (15s), which it is part of`},
-	} {
-		if got := mustPanic(t, tc.fn); got != tc.want {
-			t.Errorf("panic %q;\nwant  %q", got, tc.want)
-		}
-	}
-}

@@ -140,7 +140,8 @@ func (s *Supervisor) Add(name string, svc Service, opts ...ServiceOption) error 
 	}
 	cfg.backoff.validate(s.name, name)
 	if s.state >= supStopping {
-		return ErrClosed
+		return &scopedError{"shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) +
+			") after the supervisor began to stop; add services before Run, or while it runs", ErrClosed}
 	}
 	c := &child{name: name, svc: svc, cfg: cfg, signals: signalsReady(svc)}
 	s.names[name] = true
@@ -250,7 +251,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	case supClosed:
 		s.state = supIdle // the Stop applied to this Run only
 		s.mu.Unlock()
-		return ErrClosed
+		return &scopedError{"shepherd: supervisor " + quote(s.name) + ": Stop was called before Run, so this Run starts nothing", ErrClosed}
 	case supRunning, supStopping:
 		s.mu.Unlock()
 		return errors.New("shepherd: supervisor " + quote(s.path) + ": Run called while it is running; a Supervisor runs one Run at a time")

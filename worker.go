@@ -71,6 +71,8 @@ type Pool[T any] struct {
 	onUnprocessed func(T)
 	key           func(T) string
 	stopOnError   bool
+	errClosed     error // ErrClosed, naming the pool
+	errFull       error // ErrQueueFull, naming the pool
 
 	closing    chan struct{} // closed when the pool stops accepting
 	closeOnce  sync.Once
@@ -147,6 +149,8 @@ func NewPool[T any](name string, workers int, handle func(ctx context.Context, i
 		stats:       make([]workerStats, workers),
 	}
 	p.closedAt.Store(-1)
+	p.errClosed = &scopedError{"shepherd: pool " + quote(name) + " is closed: it takes no more items once Close or Stop was called, or a StopOnError failure stopped it", ErrClosed}
+	p.errFull = &scopedError{"shepherd: pool " + quote(name) + ": queue full (QueueSize " + strconv.Itoa(cfg.queueSize) + "); shed the item, or use Submit to wait for room", ErrQueueFull}
 	if cfg.onUnprocessed != nil {
 		p.onUnprocessed = poolFunc[func(T)](name, "OnUnprocessed", cfg.onUnprocessed)
 	}
@@ -182,7 +186,7 @@ func (p *Pool[T]) Submit(ctx context.Context, item T) error {
 	n := p.seq.Add(1)
 	if n&closedBit != 0 {
 		p.rejected.Add(1)
-		return ErrClosed
+		return p.errClosed
 	}
 	e := entry[T]{item: item, seq: n - 1}
 	select {
@@ -198,7 +202,7 @@ func (p *Pool[T]) Submit(ctx context.Context, item T) error {
 	case <-ctx.Done():
 		err = ctx.Err()
 	case <-p.closing:
-		err = ErrClosed
+		err = p.errClosed
 	}
 	// Stats reads rejected before waiting: a call moving from one to the
 	// other must never be in both.
@@ -218,7 +222,7 @@ func (p *Pool[T]) TrySubmit(item T) error {
 	n := p.seq.Add(1)
 	if n&closedBit != 0 {
 		p.rejected.Add(1)
-		return ErrClosed
+		return p.errClosed
 	}
 	select {
 	case p.queue <- entry[T]{item: item, seq: n - 1}:
@@ -227,7 +231,7 @@ func (p *Pool[T]) TrySubmit(item T) error {
 	default:
 		p.rejected.Add(1)
 		p.leave()
-		return ErrQueueFull
+		return p.errFull
 	}
 }
 

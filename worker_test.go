@@ -655,42 +655,6 @@ func TestPoolOnUnprocessedPanicIsReported(t *testing.T) {
 	}
 }
 
-func TestPoolMisuse(t *testing.T) {
-	ok := func(ctx context.Context, x int) error { return nil }
-	for _, tc := range []struct {
-		name string
-		fn   func()
-		want string
-	}{
-		{"empty name", func() { shepherd.NewPool("", 1, ok) },
-			`shepherd: NewPool with an empty name; name the pool after its work, like "reports"`},
-		{"no workers", func() { shepherd.NewPool("reports", 0, ok) },
-			`shepherd: NewPool("reports", 0 workers): a pool needs at least one worker`},
-		{"nil handler", func() { shepherd.NewPool[int]("reports", 1, nil) },
-			`shepherd: NewPool("reports", nil handler): pass the function that handles each item`},
-		{"negative queue", func() { shepherd.NewPool("reports", 1, ok, shepherd.QueueSize(-1)) },
-			`shepherd: NewPool("reports"): QueueSize(-1) must not be negative; use 0 to hand items straight to the workers`},
-		{"OnUnprocessed type", func() { shepherd.NewPool("reports", 1, ok, shepherd.OnUnprocessed(func(s string) {})) },
-			`shepherd: NewPool("reports"): OnUnprocessed takes a func(string) but the pool's items are int; pass a func(int)`},
-		{"nil OnUnprocessed", func() { shepherd.NewPool("reports", 1, ok, shepherd.OnUnprocessed[int](nil)) },
-			`shepherd: NewPool("reports"): OnUnprocessed(nil): pass the function, or leave the option out`},
-		{"ItemKey type", func() { shepherd.NewPool("reports", 1, ok, shepherd.ItemKey(func(o order) string { return "" })) },
-			`shepherd: NewPool("reports"): ItemKey takes a func(shepherd_test.order) string but the pool's items are int; pass a func(int) string`},
-		{"zero Pool", func() { new(shepherd.Pool[int]).Submit(context.Background(), 1) },
-			`shepherd: Pool.Submit on a Pool not made by NewPool; create it with shepherd.NewPool`},
-		{"nil Submit context", func() { shepherd.NewPool("reports", 1, ok).Submit(nil, 1) }, //lint:ignore SA1012 the misuse under test
-			`shepherd: pool "reports": Submit(nil, item): pass the caller's context; it bounds the wait for room`},
-		{"nil Run context", func() { shepherd.NewPool("reports", 1, ok).Run(nil) }, //lint:ignore SA1012 the misuse under test
-			`shepherd: pool "reports": Run(nil): pass a context; when it is done the pool stops and hands its queue back`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := mustPanic(t, tc.fn); got != tc.want {
-				t.Fatalf("panic %q;\nwant  %q", got, tc.want)
-			}
-		})
-	}
-}
-
 func TestPoolSubmitDoesNotAllocate(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")

@@ -1,0 +1,193 @@
+package shepherd_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/shepherd-go/shepherd"
+)
+
+// outcome runs do and describes what happened: "panic: msg", "error: msg"
+// or "ok".
+func outcome(do func() error) (got string) {
+	defer func() {
+		if r := recover(); r != nil {
+			if err, ok := r.(error); ok {
+				r = err.Error()
+			}
+			got = fmt.Sprint("panic: ", r)
+		}
+	}()
+	if err := do(); err != nil {
+		return "error: " + err.Error()
+	}
+	return "ok"
+}
+
+// TestMisuse is every misuse of the API in one table, with the exact
+// answer it gets: a panic for a programming error (the call can never be
+// right), an error for a call that was right once and is not any more (the
+// pool or supervisor has stopped), and "ok" for calls that are allowed to
+// repeat. Every message starts with "shepherd:", names the group, pool or
+// supervisor, and says what to do instead.
+func TestMisuse(t *testing.T) {
+	bg := context.Background()
+	noopTask := func(context.Context) error { return nil }
+	noopSvc := shepherd.ServiceFunc(func(context.Context) error { return nil })
+	ok := func(ctx context.Context, x int) error { return nil }
+	waited := shepherd.NewGroup(bg)
+	_ = waited.Wait()
+
+	// A pool that ran and stopped, a supervisor that ran and stopped.
+	stoppedPool := shepherd.NewPool("reports", 1, ok)
+	stoppedPool.Close()
+	_ = stoppedPool.Run(bg)
+	stoppedSup := shepherd.NewSupervisor("app")
+	stoppedSup.Add("a", noopSvc)
+	_ = stoppedSup.Run(bg)
+	fullPool := shepherd.NewPool("busy", 1, ok, shepherd.QueueSize(1))
+	_ = fullPool.TrySubmit(1)
+	blocking := make(chan struct{})
+	defer close(blocking)
+
+	for _, tc := range []struct {
+		name string
+		do   func() error
+		want string
+	}{
+		// Group, Map, ForEach, Catch.
+		//lint:ignore SA1012 a nil context is the misuse under test
+		{"NewGroup(nil)", func() error { shepherd.NewGroup(nil); return nil },
+			`panic: shepherd: NewGroup(nil): nil context; pass context.Background() or the caller's context`},
+		{"Limit(0)", func() error { shepherd.NewGroup(bg, shepherd.Limit(0)); return nil },
+			`panic: shepherd: NewGroup: Limit(0) for group "": a group needs at least one slot; omit Limit to leave it unbounded`},
+		{"Limit(-1)", func() error { shepherd.NewGroup(bg, shepherd.Limit(-1)); return nil },
+			`panic: shepherd: NewGroup: Limit(-1) for group "": a group needs at least one slot; omit Limit to leave it unbounded`},
+		{"Go with nil fn", func() error { shepherd.NewGroup(bg).Go("fetch", nil); return nil },
+			`panic: shepherd: Group.Go("fetch", nil) in group "": fn is nil; pass the function the task runs`},
+		{"TryGo with empty name", func() error { shepherd.NewGroup(bg).TryGo("", noopTask); return nil },
+			`panic: shepherd: Group.TryGo with an empty task name in group ""; name every task so failures and stuck reports can say which one`},
+		{"Go after Wait", func() error { waited.Go("late", noopTask); return nil },
+			`panic: shepherd: Group.Go("late") after Wait returned in group ""; start every task before Wait, or use a new Group`},
+		{"Wait twice", func() error { return waited.Wait() }, `ok`},
+		{"zero Group", func() error { new(shepherd.Group).Go("x", noopTask); return nil },
+			`panic: shepherd: Group.Go("x") on a Group not made by NewGroup; create it with shepherd.NewGroup(ctx)`},
+		{"Map with limit 0", func() error {
+			_, err := shepherd.Map(bg, []int{1}, 0, func(context.Context, int) (int, error) { return 0, nil })
+			return err
+		}, `panic: shepherd: Map with limit 0: limit must be at least 1`},
+		{"ForEach with nil fn", func() error { return shepherd.ForEach[int](bg, nil, 1, nil) },
+			`panic: shepherd: ForEach(nil fn): pass the function to call for each item`},
+		{"Catch with nil fn", func() error { return shepherd.Catch("cb", nil) },
+			`panic: shepherd: Catch("cb", nil): fn is nil; pass the function to run`},
+
+		// Supervisor.
+		{"NewSupervisor with empty name", func() error { shepherd.NewSupervisor(""); return nil },
+			`panic: shepherd: NewSupervisor with an empty name; name it after the program or subsystem, like "app"`},
+		{"ShutdownTimeout(0)", func() error { shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(0)); return nil },
+			`panic: shepherd: supervisor "app": ShutdownTimeout(0s) must be positive`},
+		{"MaxRestarts(-1, ...)", func() error { shepherd.NewSupervisor("app", shepherd.MaxRestarts(-1, time.Second)); return nil },
+			`panic: shepherd: supervisor "app": MaxRestarts(-1, 1s) needs n >= 0 and a positive period`},
+		{"DrainDelay past the budget", func() error { shepherd.NewSupervisor("app", shepherd.DrainDelay(20*time.Second)); return nil },
+			`panic: shepherd: supervisor "app": DrainDelay(20s) must be at least 0 and less than the ShutdownTimeout (15s), which it is part of`},
+		{"Add a nil service", func() error { return shepherd.NewSupervisor("app").Add("api", nil) },
+			`panic: shepherd: supervisor "app": Add("api", nil): pass the service to run`},
+		{"Add with an empty name", func() error { return shepherd.NewSupervisor("app").Add("", noopSvc) },
+			`panic: shepherd: supervisor "app": Add(""): a service name must be non-empty and contain no "/"; it becomes part of the service's path`},
+		{"Add a name twice", func() error {
+			s := shepherd.NewSupervisor("app")
+			s.Add("api", noopSvc)
+			return s.Add("api", noopSvc)
+		}, `panic: shepherd: supervisor "app": Add("api"): a service with that name was already added; names must be unique`},
+		{"Add with a bad Backoff", func() error {
+			return shepherd.NewSupervisor("app").Add("x", noopSvc, shepherd.WithBackoff(shepherd.Backoff{Min: time.Second, Max: time.Millisecond}))
+		}, `panic: shepherd: supervisor "app": Add("x"): invalid Backoff{Min:1s Max:1ms Jitter:0 Reset:0s}; want 0 <= Min <= Max, Jitter in [0, 1], Reset >= 0`},
+		{"Add a supervisor to itself", func() error {
+			s := shepherd.NewSupervisor("app")
+			return s.Add("self", s)
+		}, `panic: shepherd: supervisor "app": Add("self"): the service is this supervisor or contains it; a tree cannot hold itself`},
+		{"Add a supervisor below itself", func() error {
+			app, workers := shepherd.NewSupervisor("app"), shepherd.NewSupervisor("workers")
+			app.Add("workers", workers)
+			return workers.Add("app", app)
+		}, `panic: shepherd: supervisor "workers": Add("app"): the service is this supervisor or contains it; a tree cannot hold itself`},
+		{"Add after stop", func() error { return stoppedSup.Add("late", noopSvc) },
+			`error: shepherd: supervisor "app": Add("late") after the supervisor began to stop; add services before Run, or while it runs`},
+		//lint:ignore SA1012 a nil context is the misuse under test
+		{"Run(nil)", func() error { return shepherd.NewSupervisor("app").Run(nil) },
+			`panic: shepherd: supervisor "app": Run(nil): pass a context; its cancellation stops the supervisor`},
+		{"Run while running", func() error {
+			s := shepherd.NewSupervisor("app")
+			s.Add("block", shepherd.ServiceFunc(func(ctx context.Context) error { <-blocking; return nil }))
+			go s.Run(bg)
+			eventually(t, func() bool { return s.Snapshot().State == shepherd.StateRunning })
+			defer s.Stop(bg)
+			return s.Run(bg)
+		}, `error: shepherd: supervisor "app": Run called while it is running; a Supervisor runs one Run at a time`},
+		{"Run after Stop before Run", func() error {
+			s := shepherd.NewSupervisor("app")
+			s.Stop(bg)
+			return s.Run(bg)
+		}, `error: shepherd: supervisor "app": Stop was called before Run, so this Run starts nothing`},
+		{"Stop twice", func() error { _ = stoppedSup.Stop(bg); return stoppedSup.Stop(bg) }, `ok`},
+		{"HTTPServer(nil)", func() error { shepherd.HTTPServer(nil); return nil },
+			`panic: shepherd: HTTPServer(nil): pass the *http.Server to run`},
+		{"HTTPServerListener(srv, nil)", func() error { shepherd.HTTPServerListener(&http.Server{}, nil); return nil },
+			`panic: shepherd: HTTPServerListener: pass a non-nil *http.Server and net.Listener`},
+		{"Main(nil)", func() error { shepherd.Main(nil); return nil },
+			`panic: shepherd: Main(nil): pass the service (usually a *Supervisor) to run`},
+		{"Signals()", func() error { shepherd.Signals(); return nil },
+			`panic: shepherd: Signals(): no signals given; omit the option to stop on SIGINT and SIGTERM`},
+		{"Readyz(nil)", func() error { shepherd.Readyz(nil); return nil },
+			`panic: shepherd: Readyz(nil): pass the root *Supervisor`},
+		{"Livez(nil)", func() error { shepherd.Livez(nil); return nil },
+			`panic: shepherd: Livez(nil): pass the root *Supervisor`},
+
+		// Pool.
+		{"NewPool with empty name", func() error { shepherd.NewPool("", 1, ok); return nil },
+			`panic: shepherd: NewPool with an empty name; name the pool after its work, like "reports"`},
+		{"NewPool with 0 workers", func() error { shepherd.NewPool("reports", 0, ok); return nil },
+			`panic: shepherd: NewPool("reports", 0 workers): a pool needs at least one worker`},
+		{"NewPool with nil handler", func() error { shepherd.NewPool[int]("reports", 1, nil); return nil },
+			`panic: shepherd: NewPool("reports", nil handler): pass the function that handles each item`},
+		{"QueueSize(-1)", func() error { shepherd.NewPool("reports", 1, ok, shepherd.QueueSize(-1)); return nil },
+			`panic: shepherd: NewPool("reports"): QueueSize(-1) must not be negative; use 0 to hand items straight to the workers`},
+		{"OnUnprocessed of another type", func() error {
+			shepherd.NewPool("reports", 1, ok, shepherd.OnUnprocessed(func(s string) {}))
+			return nil
+		}, `panic: shepherd: NewPool("reports"): OnUnprocessed takes a func(string) but the pool's items are int; pass a func(int)`},
+		{"OnUnprocessed(nil)", func() error { shepherd.NewPool("reports", 1, ok, shepherd.OnUnprocessed[int](nil)); return nil },
+			`panic: shepherd: NewPool("reports"): OnUnprocessed(nil): pass the function, or leave the option out`},
+		{"ItemKey of another type", func() error {
+			shepherd.NewPool("reports", 1, ok, shepherd.ItemKey(func(o order) string { return "" }))
+			return nil
+		}, `panic: shepherd: NewPool("reports"): ItemKey takes a func(shepherd_test.order) string but the pool's items are int; pass a func(int) string`},
+		{"zero Pool", func() error { return new(shepherd.Pool[int]).Submit(bg, 1) },
+			`panic: shepherd: Pool.Submit on a Pool not made by NewPool; create it with shepherd.NewPool`},
+		//lint:ignore SA1012 a nil context is the misuse under test
+		{"Submit(nil, item)", func() error { return shepherd.NewPool("reports", 1, ok).Submit(nil, 1) },
+			`panic: shepherd: pool "reports": Submit(nil, item): pass the caller's context; it bounds the wait for room`},
+		//lint:ignore SA1012 a nil context is the misuse under test
+		{"Pool.Run(nil)", func() error { return shepherd.NewPool("reports", 1, ok).Run(nil) },
+			`panic: shepherd: pool "reports": Run(nil): pass a context; when it is done the pool stops and hands its queue back`},
+		{"Submit after stop", func() error { return stoppedPool.Submit(bg, 1) },
+			`error: shepherd: pool "reports" is closed: it takes no more items once Close or Stop was called, or a StopOnError failure stopped it`},
+		{"TrySubmit after stop", func() error { return stoppedPool.TrySubmit(1) },
+			`error: shepherd: pool "reports" is closed: it takes no more items once Close or Stop was called, or a StopOnError failure stopped it`},
+		{"TrySubmit when full", func() error { return fullPool.TrySubmit(2) },
+			`error: shepherd: pool "busy": queue full (QueueSize 1); shed the item, or use Submit to wait for room`},
+		{"Close twice", func() error { stoppedPool.Close(); stoppedPool.Close(); return nil }, `ok`},
+		{"Stop after Run returned", func() error { return stoppedPool.Stop(bg) }, `ok`},
+		{"Pool.Run twice", func() error { return stoppedPool.Run(bg) },
+			`error: shepherd: pool "reports": Run called twice; a Pool runs once, make a new one`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := outcome(tc.do); got != tc.want {
+				t.Fatalf("%s:\n got %s\nwant %s", tc.name, got, tc.want)
+			}
+		})
+	}
+}
