@@ -183,11 +183,13 @@ func (g *Group) run(t *taskLabels, fn func(context.Context) error) {
 		if !returned {
 			err = exitError(t.path, recover())
 		}
-		if g.sem != nil {
-			<-g.sem
-		}
+		// A failure cancels the group before the slot is given back, so a
+		// Go waiting for the slot sees the cancellation, not a free slot.
 		if err != nil {
 			g.fail(t.path, err)
+		}
+		if g.sem != nil {
+			<-g.sem
 		}
 		g.wg.Done()
 	}()
