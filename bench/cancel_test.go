@@ -139,22 +139,44 @@ var cancellers = []canceller{
 	}},
 }
 
+// BenchmarkCancelLatency reports the median latency as ns/cancel and, as
+// in perTask, the median ratio to raw's latency in rounds paired with the
+// library's as raw-ratio.
 func BenchmarkCancelLatency(b *testing.B) {
 	for _, c := range cancellers {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
-			var lat []time.Duration
-			for b.Loop() {
+			latency := func(c canceller) time.Duration {
 				var r cancelRound
 				err := c.run(&r)
 				end := time.Now()
 				if !errors.Is(err, errFail) {
 					b.Fatalf("%s: Wait() = %v; want %v", c.name, err, errFail)
 				}
-				lat = append(lat, end.Sub(r.failAt))
+				return end.Sub(r.failAt)
+			}
+			var lat []time.Duration
+			var ratios []float64
+			for b.Loop() {
+				var base time.Duration
+				paired := c.name != "raw"
+				if paired && len(lat)%2 == 1 {
+					base = latency(cancellers[0])
+				}
+				d := latency(c)
+				if paired && len(lat)%2 == 0 {
+					base = latency(cancellers[0])
+				}
+				lat = append(lat, d)
+				if paired {
+					ratios = append(ratios, float64(d)/float64(base))
+				}
 			}
 			slices.Sort(lat)
 			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "ns/cancel")
+			if len(ratios) > 0 {
+				b.ReportMetric(median(ratios), "raw-ratio")
+			}
 		})
 	}
 }

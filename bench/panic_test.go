@@ -187,6 +187,12 @@ var panickers = []panicker{
 
 func BenchmarkPanicRecovery(b *testing.B) {
 	for _, p := range panickers {
-		b.Run(p.name, func(b *testing.B) { perTask(b, panicTasks, p.make(b, panicTasks)) })
+		b.Run(p.name, func(b *testing.B) {
+			var base func()
+			if p.name != "raw" {
+				base = panickers[0].make(b, panicTasks)
+			}
+			perTask(b, panicTasks, p.make(b, panicTasks), base)
+		})
 	}
 }

@@ -129,16 +129,16 @@ var feeders = []feeder{
 	}},
 }
 
-func benchFeed(b *testing.B, f feeder, n, workers int, handle func(int)) {
-	op := f.make(b, n, workers, handle)
-	perTask(b, n, op)
-}
-
 func BenchmarkBoundedPool(b *testing.B) {
 	for _, f := range allFeeders() {
 		b.Run(f.name, func(b *testing.B) {
-			var sum atomic.Int64
-			benchFeed(b, f, poolItems, poolWorkers, func(it int) { sum.Add(int64(it)) })
+			var sum, baseSum atomic.Int64
+			op := f.make(b, poolItems, poolWorkers, func(it int) { sum.Add(int64(it)) })
+			var base func()
+			if f.name != "raw" {
+				base = feeders[0].make(b, poolItems, poolWorkers, func(it int) { baseSum.Add(int64(it)) })
+			}
+			perTask(b, poolItems, op, base)
 			if got, want := sum.Load(), int64(b.N)*int64(poolItems)*(poolItems-1)/2; got != want {
 				b.Fatalf("%s: sum of items = %d; want %d", f.name, got, want)
 			}

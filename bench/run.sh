@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmark suite of shepherd and its peers.
 #
-#   bench/run.sh          full run: every benchmark COUNT times (default 8),
+#   bench/run.sh          full run: every benchmark COUNT times (default 10),
 #                         summarized by benchstat into bench/RESULTS.md, with
 #                         the raw output in bench/results.txt
 #   bench/run.sh -short   one iteration of every benchmark, so that CI
@@ -40,7 +40,7 @@ if [ "$mode" = short ]; then
 	exit 0
 fi
 
-count=${COUNT:-8}
+count=${COUNT:-10}
 benchtime=${BENCHTIME:-1s}
 if [ "$count" -lt 6 ]; then
 	echo "COUNT=$count: benchstat needs at least 6 samples for a confidence interval" >&2

@@ -130,10 +130,16 @@ func releaseAnts(b *testing.B, p releaser) {
 	}
 }
 
+// benchSpawn measures s on batches of n tasks, paired with raw unless s is
+// raw.
 func benchSpawn(b *testing.B, s spawner, n int) {
-	var counter atomic.Int64
+	var counter, baseCounter atomic.Int64
 	op := s.make(b, n, func() { counter.Add(1) })
-	perTask(b, n, op)
+	var base func()
+	if s.name != "raw" {
+		base = spawners[0].make(b, n, func() { baseCounter.Add(1) })
+	}
+	perTask(b, n, op, base)
 	if got, want := counter.Load(), int64(b.N)*int64(n); got != want {
 		b.Fatalf("%s ran %d tasks; want %d", s.name, got, want)
 	}
