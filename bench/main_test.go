@@ -30,9 +30,9 @@ func TestMain(m *testing.M) {
 // median of the ratios op/base is reported as raw-ratio. On a shared machine
 // a slow spell hits both halves of a pair alike, so this ratio is far
 // steadier than the ratio of two medians taken seconds apart. The time of
-// base and the bookkeeping are left out of ns/task and allocs/task; ns/op
-// includes them.
-func perTask(b *testing.B, tasks int, op, base func()) {
+// base and the bookkeeping are left out of ns/task and allocs/task, and of
+// the time per op perTask returns; ns/op includes them.
+func perTask(b *testing.B, tasks int, op, base func()) (perOp time.Duration) {
 	b.Helper()
 	b.ReportAllocs()
 	var (
@@ -70,6 +70,7 @@ func perTask(b *testing.B, tasks int, op, base func()) {
 	if base != nil {
 		b.ReportMetric(median(ratios), "raw-ratio")
 	}
+	return elapsed / time.Duration(b.N)
 }
 
 func median(xs []float64) float64 {
