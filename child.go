@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,25 +19,30 @@ type child struct {
 
 	// Owned by the supervisor's Run goroutine; written under the
 	// supervisor's mu where Snapshot reads them.
-	cur          *run       // the current run, nil when not running
-	restartDue   *time.Time // when a pending restart is due
-	pendingStart bool       // added while running, not yet started
-	attempt      int        // restarts since the last stable run
-	restarts     int        // restarts in total
+	cur          *run            // the current run, nil when not running
+	base         context.Context // what each run's context derives from: labels and scope
+	restartDue   *time.Time      // when a pending restart is due
+	pendingStart bool            // added while running, not yet started
+	attempt      int             // restarts since the last stable run
+	restarts     int             // restarts in total
 	state        State
 	since        time.Time
 	lastErr      error
 }
 
-// A run is one call of a service's Run.
+// A run is one call of a service's Run. Its context carries it under
+// runKey, which is how Ready and a nested supervisor's early failure find
+// the supervisor running it.
 type run struct {
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-	ready  *readiness
-	done   chan struct{} // closed when Run returned
-	err    error         // what Run returned; read after done
-	start  time.Time
-	path   string // c.path for this run; c.path may change when Run runs again
+	sup     *Supervisor
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	ready   chan struct{} // closed once the service is ready
+	readied atomic.Bool   // ready is closed, or being closed
+	done    chan struct{} // closed when Run returned
+	err     error         // what Run returned; read after done
+	start   time.Time
+	path    string // c.path for this run; c.path may change when Run runs again
 
 	stopped  bool          // the supervisor asked it to stop
 	stopDone chan struct{} // closed when Stop returned; nil if not a Stopper or not asked
@@ -52,15 +58,27 @@ type run struct {
 	endedAt    time.Time // when Run returned; read after done
 }
 
-// failKey carries, in a run's context, the function through which a nested
-// supervisor reports its first failure to the supervisor running it.
-type failKey struct{}
+type runKey struct{}
+
+// alreadyReady is the ready channel of services that do not signal
+// readiness: they are ready as soon as they start.
+var alreadyReady = func() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}()
+
+func (r *run) signalReady() {
+	if r.readied.CompareAndSwap(false, true) {
+		close(r.ready)
+	}
+}
 
 // reportFailure tells the supervisor running the service that owns ctx
 // that the service has failed with err and is stopping.
 func reportFailure(ctx context.Context, err error) {
-	if f, ok := ctx.Value(failKey{}).(func(error)); ok {
-		f(err)
+	if r, ok := ctx.Value(runKey{}).(*run); ok {
+		r.sup.earlyFailure(r, err)
 	}
 }
 
@@ -96,8 +114,15 @@ func closed(ch chan struct{}) bool {
 }
 
 func (s *Supervisor) setState(c *child, st State, err error) {
+	s.setStateAt(c, st, err, time.Now())
+}
+
+// setStateAt records a state change at now. err, the failure that caused
+// it, is kept as the service returned it: Snapshot names the service in it
+// when it is read, which spares a restart loop an allocation.
+func (s *Supervisor) setStateAt(c *child, st State, err error, now time.Time) {
 	s.mu.Lock()
-	c.state, c.since = st, time.Now()
+	c.state, c.since = st, now
 	if err != nil {
 		c.lastErr = err
 	}
@@ -118,17 +143,29 @@ const (
 // returned before it was ready, the outcome is startExited and err is what
 // Run returned; when the start timeout passed, err names it.
 func (s *Supervisor) startChild(ctx context.Context, c *child) (startOutcome, error) {
-	r := &run{ready: newReadiness(), done: make(chan struct{}), start: time.Now(), path: c.path}
-	rctx := taskContext(s.base, c.path, s.ev)
-	rctx, r.cancel = context.WithCancelCause(rctx)
-	rctx = context.WithValue(rctx, readyKey{}, r.ready)
-	r.ctx = context.WithValue(rctx, failKey{}, func(err error) { s.earlyFailure(r, err) })
+	now := time.Now()
+	r := &run{sup: s, ready: alreadyReady, done: make(chan struct{}), start: now, path: c.path}
+	if c.signals {
+		r.ready = make(chan struct{})
+	} else {
+		r.readied.Store(true)
+	}
+	if c.base == nil {
+		// Labels and scope are the same for every run: built once.
+		c.base = taskContext(s.base, c.path, s.ev)
+	}
+	rctx, cancel := context.WithCancelCause(c.base)
+	r.ctx, r.cancel = context.WithValue(rctx, runKey{}, r), cancel
 	s.mu.Lock()
 	c.cur, c.restartDue = r, nil
+	c.state, c.since = StateStarting, now
 	s.mu.Unlock()
-	s.setState(c, StateStarting, nil)
 	s.ev.emit(Event{Kind: EventStarting, Path: c.path, Attempt: c.restarts})
 	go s.runChild(c, r)
+	if !c.signals {
+		s.readied(c, now)
+		return startReady, nil
+	}
 
 	timeout := time.NewTimer(s.cfg.startTimeout)
 	defer timeout.Stop()
@@ -142,14 +179,14 @@ func (s *Supervisor) startChild(ctx context.Context, c *child) (startOutcome, er
 	}()
 	for {
 		select {
-		case <-r.ready.ch:
-			s.readied(c)
+		case <-r.ready:
+			s.readied(c, time.Now())
 			return startReady, nil
 		case <-r.done:
-			if closed(r.ready.ch) {
+			if closed(r.ready) {
 				// Ready first, then returned: the exit is the main loop's
 				// business, not a start failure.
-				s.readied(c)
+				s.readied(c, time.Now())
 				return startReady, nil
 			}
 			s.mu.Lock()
@@ -174,8 +211,8 @@ func (s *Supervisor) startChild(ctx context.Context, c *child) (startOutcome, er
 	}
 }
 
-func (s *Supervisor) readied(c *child) {
-	s.setState(c, StateRunning, nil)
+func (s *Supervisor) readied(c *child, now time.Time) {
+	s.setStateAt(c, StateRunning, nil, now)
 	s.ev.emit(Event{Kind: EventReady, Path: c.path, Attempt: c.restarts})
 }
 
@@ -191,16 +228,15 @@ func (s *Supervisor) runChild(c *child, r *run) {
 		close(r.done)
 		s.poke()
 	}()
-	if !c.signals {
-		r.ready.signal()
-	}
 	r.err = c.svc.Run(r.ctx)
 	returned = true
 }
 
 func (s *Supervisor) failed(c *child, err error) {
 	s.setState(c, StateFailed, err)
-	s.ev.failed(c.path, err)
+	if s.ev != nil {
+		s.ev.failed(c.path, attribute(c.path, err))
+	}
 }
 
 // settle handles, in the order they happened, the early failures of
@@ -216,7 +252,8 @@ func (s *Supervisor) settle(ctx context.Context, fatalOnly bool) bool {
 		r     *run
 		early bool
 	}
-	var ps []pending
+	var buf [4]pending // most wakes find one or two; no allocation for them
+	ps := buf[:0]
 	for _, c := range s.snapshotChildren() {
 		r := c.cur
 		if r == nil || r.stopped {
@@ -279,7 +316,7 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 		s.ev.emit(Event{Kind: EventExited, Path: c.path, Err: err})
 		return
 	default:
-		s.failed(c, attribute(c.path, err))
+		s.failed(c, err)
 	}
 	if !c.restartsAfter(err) {
 		if failure {
@@ -293,7 +330,8 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 	if s.stopping(ctx) {
 		return // it would have been restarted: not a failure of the tree
 	}
-	if !s.restarts.allow(time.Now()) {
+	now := time.Now()
+	if !s.restarts.allow(now) {
 		s.fail(&RestartLimitError{
 			Supervisor: s.path, Service: c.path,
 			Restarts: s.cfg.maxRestarts, Period: s.cfg.restartPeriod,
@@ -308,9 +346,29 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 	delay := c.cfg.backoff.delay(c.attempt, s.rnd)
 	s.mu.Lock()
 	c.restarts++
+	c.state, c.since = StateRestarting, now
 	s.mu.Unlock()
-	s.setState(c, StateRestarting, nil)
 	s.ev.emit(Event{Kind: EventRestarting, Path: c.path, Err: err, Attempt: c.restarts, Delay: delay})
+
+	if s.cfg.strategy == OneForOne {
+		if delay == 0 && !c.signals {
+			// Restart at once, without a trip through the timer. A
+			// service that signals readiness takes the timer path: its
+			// failures before it is ready would recurse through here.
+			c.restartDue = &dueNow
+			one := [1]*child{c}
+			if err := s.startSet(ctx, one[:], false); err != nil {
+				s.fail(err)
+			}
+			return
+		}
+		due := now.Add(delay)
+		s.mu.Lock()
+		c.restartDue = &due
+		s.mu.Unlock()
+		s.armTimer()
+		return
+	}
 
 	// The others in the set are stopped now, in reverse order, and started
 	// again with c once its delay has passed.
@@ -369,6 +427,9 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 	s.mu.Unlock()
 	s.armTimer()
 }
+
+// dueNow marks a restart that is due at once.
+var dueNow time.Time
 
 // errRestart is the cause given to services stopped so that they can be
 // restarted along with a sibling.

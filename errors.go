@@ -41,7 +41,7 @@ func (e *TaskError) Error() string { return "task " + quote(e.Path) + ": " + e.E
 func (e *TaskError) Unwrap() error { return e.Err }
 
 // attribute wraps err in a TaskError for path unless err already names a
-// task at or below path.
+// task at or below path, or is a report that names its services itself.
 func attribute(path string, err error) error {
 	switch e := err.(type) {
 	case *TaskError:
@@ -52,6 +52,8 @@ func attribute(path string, err error) error {
 		if strings.HasPrefix(e.Task, path) {
 			return err
 		}
+	case *StuckError, *RestartLimitError:
+		return err
 	}
 	return &TaskError{Path: path, Err: err}
 }

@@ -46,7 +46,9 @@ func ExampleSupervisor() {
 
 func ExampleSupervisor_Add() {
 	sup := shepherd.NewSupervisor("app")
-	sup.Add("migrate", shepherd.ServiceFunc(func(ctx context.Context) error {
+	// A ReadyFunc that returns without calling Ready holds the next
+	// service back until it has returned: migrations before the cache.
+	sup.Add("migrate", shepherd.ReadyFunc(func(ctx context.Context) error {
 		fmt.Println("migrating")
 		return nil // finished: the others run on
 	}))

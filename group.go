@@ -29,8 +29,9 @@ type Group struct {
 	ev     *events
 	sem    chan struct{} // nil without Limit
 
-	wg     sync.WaitGroup
-	waited atomic.Bool
+	wg      sync.WaitGroup
+	waited  atomic.Bool
+	refused atomic.Bool // a task was not started, or stopped early, because ctx was done
 
 	// labels caches the task context of the last name used: building it
 	// allocates, and batches usually reuse one name for many tasks.
@@ -38,15 +39,18 @@ type Group struct {
 
 	mu       sync.Mutex
 	err      error // failures, first one first
-	refused  bool  // a task was not started, or stopped early, because ctx was done
 	finished bool
 	result   error
 }
 
+// taskLabels is what the tasks of one name share. It points back to the
+// group so that starting a task captures two words (this and fn), the same
+// as a plain go statement with a closure.
 type taskLabels struct {
+	g    *Group
 	name string
 	path string
-	ctx  context.Context
+	ctx  *taskCtx
 }
 
 // GroupOption configures a Group.
@@ -154,7 +158,7 @@ func (g *Group) prepare(method, name string, fn func(context.Context) error) *ta
 	t := g.labels.Load()
 	if t == nil || t.name != name {
 		path := joinPath(g.path, name)
-		t = &taskLabels{name: name, path: path, ctx: taskContext(g.ctx, path, g.ev)}
+		t = &taskLabels{g: g, name: name, path: path, ctx: newTaskCtx(g.ctx, taskContext(g.ctx, path, g.ev))}
 		g.labels.Store(t)
 	}
 	return t
@@ -171,22 +175,31 @@ func (g *Group) start(t *taskLabels, fn func(context.Context) error) bool {
 		return false
 	}
 	g.wg.Add(1)
-	go g.run(t, fn)
+	go t.run(fn)
 	return true
 }
 
-func (g *Group) run(t *taskLabels, fn func(context.Context) error) {
-	setLabels(t.ctx)
+// run is the goroutine of one task.
+func (t *taskLabels) run(fn func(context.Context) error) {
+	g := t.g
+	setLabels(t.ctx.Context)
 	var err error
 	returned := false
 	defer func() {
 		if !returned {
 			err = exitError(t.path, recover())
 		}
-		// Record the failure before freeing the slot, so that a Go blocked
-		// on the limit cannot start a task in the slot of the task that
-		// just failed the group.
-		if err != nil {
+		// A failure cancels the group before the slot is given back, so a
+		// Go waiting for the slot sees the cancellation, not a free slot.
+		switch {
+		case err == nil:
+		case t.ctx.echoed(err) || echoes(t.ctx, err):
+			// Tasks that stop because they were told to are not failures.
+			// When a group is cancelled they all come here at once, most
+			// returning ctx.Err(): echoed tells those by a comparison, and
+			// neither test takes mu.
+			g.refuse()
+		default:
 			g.fail(t.path, err)
 		}
 		if g.sem != nil {
@@ -198,20 +211,20 @@ func (g *Group) run(t *taskLabels, fn func(context.Context) error) {
 	returned = true
 }
 
+// refuse notes that some work did not run because ctx was done. When a
+// group is cancelled many tasks note it at once: reading first spares them
+// all but one write to a shared cache line.
 func (g *Group) refuse() {
-	g.mu.Lock()
-	g.refused = true
-	g.mu.Unlock()
+	if !g.refused.Load() {
+		g.refused.Store(true)
+	}
 }
 
-// fail records a task's failure; the first one cancels the group.
+// fail records a task's failure, one that is not an echo of the group's
+// cancellation; the first one cancels the group.
 func (g *Group) fail(path string, err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if echoes(g.ctx, err) {
-		g.refused = true
-		return
-	}
 	err = attribute(path, err)
 	g.ev.failed(path, err)
 	if g.err == nil {
@@ -247,7 +260,7 @@ func (g *Group) Wait() error {
 		switch {
 		case g.err != nil:
 			g.result = g.err
-		case g.refused:
+		case g.refused.Load():
 			g.result = context.Cause(g.ctx)
 		}
 		g.cancel(g.result)

@@ -47,9 +47,13 @@ func joinPath(parent, name string) string {
 // taskContext derives the context a task runs with: its own scope and its
 // pprof label. It allocates, so callers build it once per name and reuse it
 // rather than once per goroutine.
+//
+// The labels are the outermost value so that setLabels, which every task
+// goroutine calls first thing, finds them without walking the chain: on a
+// fresh goroutine each extra frame touches cold stack.
 func taskContext(parent context.Context, path string, ev *events) context.Context {
-	ctx := pprof.WithLabels(parent, pprof.Labels(LabelPath, path))
-	return context.WithValue(ctx, scopeKey{}, &scope{path: path, ev: ev})
+	ctx := context.WithValue(parent, scopeKey{}, &scope{path: path, ev: ev})
+	return pprof.WithLabels(ctx, pprof.Labels(LabelPath, path))
 }
 
 // setLabels gives the calling goroutine the pprof labels carried by ctx;

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 )
 
 // ErrGoexit is the failure of a task that called runtime.Goexit instead of
@@ -91,13 +92,24 @@ func panicked(pcs []uintptr) bool {
 	}
 }
 
+// maxFrames bounds the frames a PanicError keeps, innermost first.
+const maxFrames = 64
+
+// pcBuffers holds scratch space for runtime.Callers. A buffer on the stack
+// would be simpler, but its 512 bytes on top of the panic's own frames
+// overflow a goroutine's initial stack, and the runtime would copy the
+// stack for every panic.
+var pcBuffers = sync.Pool{New: func() any { return new([maxFrames]uintptr) }}
+
 // newPanicError must be called from the deferred function that recovered
-// the panic, while the panicking frames are still on the stack.
+// the panic, while the panicking frames are still on the stack. It records
+// only program counters; Stack symbolizes them when asked.
 func newPanicError(task string, value any) *PanicError {
-	var buf [64]uintptr
+	buf := pcBuffers.Get().(*[maxFrames]uintptr)
 	n := runtime.Callers(2, buf[:])
 	pcs := make([]uintptr, n)
 	copy(pcs, buf[:n])
+	pcBuffers.Put(buf)
 	return &PanicError{Task: task, Value: value, pcs: pcs}
 }
 

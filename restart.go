@@ -181,18 +181,22 @@ func (e *RestartLimitError) Unwrap() error { return e.Last }
 type intensity struct {
 	max    int
 	period time.Duration
-	times  []time.Time
+	times  []time.Time // times[head:] are the restarts within period, oldest first
+	head   int
 }
 
 // allow records a restart at now and reports whether it stays within the
-// limit.
+// limit. It costs O(1) amortized, however large max and period are.
 func (in *intensity) allow(now time.Time) bool {
-	cut := 0
-	for cut < len(in.times) && now.Sub(in.times[cut]) >= in.period {
-		cut++
+	for in.head < len(in.times) && now.Sub(in.times[in.head]) >= in.period {
+		in.head++
 	}
-	in.times = append(in.times[:0], in.times[cut:]...)
-	if len(in.times) >= in.max {
+	if in.head > 0 && in.head >= len(in.times)/2 {
+		// Reuse the space of the restarts that left the window.
+		n := copy(in.times, in.times[in.head:])
+		in.times, in.head = in.times[:n], 0
+	}
+	if len(in.times)-in.head >= in.max {
 		return false
 	}
 	in.times = append(in.times, now)

@@ -2,7 +2,6 @@ package shepherd
 
 import (
 	"context"
-	"sync"
 )
 
 // A Service is a long-running part of a program: an HTTP server, a
@@ -29,7 +28,9 @@ type Stopper interface {
 }
 
 // ServiceFunc adapts a function to the Service interface. The service is
-// ready as soon as it starts; use ReadyFunc for one that must prepare first.
+// ready as soon as its goroutine is started, so the next service may begin
+// before this one's first statement runs; use ReadyFunc when the next
+// service must wait for this one to prepare, or to finish.
 type ServiceFunc func(ctx context.Context) error
 
 // Run calls f(ctx).
@@ -38,8 +39,8 @@ func (f ServiceFunc) Run(ctx context.Context) error { return f(ctx) }
 // A ReadySignaler is a Service that tells its Supervisor when it is ready to
 // take work by calling Ready from Run. The Supervisor starts the next
 // service only once that happened (or Run returned, or the start timeout
-// passed). Services that are not ReadySignalers are ready as soon as Run is
-// called.
+// passed). Services that are not ReadySignalers are ready as soon as their
+// goroutine is started.
 //
 // HTTP servers made by HTTPServer are ready once their listener is bound,
 // Pools once their workers run, and Supervisors once all their services are
@@ -60,24 +61,12 @@ func (f ReadyFunc) Run(ctx context.Context) error { return f(ctx) }
 // SignalsReady reports true: f promises to call Ready.
 func (f ReadyFunc) SignalsReady() bool { return true }
 
-type readyKey struct{}
-
-// readiness is closed once by whoever calls Ready first.
-type readiness struct {
-	once sync.Once
-	ch   chan struct{}
-}
-
-func newReadiness() *readiness { return &readiness{ch: make(chan struct{})} }
-
-func (r *readiness) signal() { r.once.Do(func() { close(r.ch) }) }
-
 // Ready tells the Supervisor running the service that owns ctx that the
 // service is ready, letting the next service start. Calling it more than
 // once, or with a context that no Supervisor gave, does nothing.
 func Ready(ctx context.Context) {
-	if r, ok := ctx.Value(readyKey{}).(*readiness); ok {
-		r.signal()
+	if r, ok := ctx.Value(runKey{}).(*run); ok {
+		r.signalReady()
 	}
 }
 

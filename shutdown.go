@@ -250,6 +250,9 @@ func without(err, early error) error {
 // keepStuck remembers the stuck reports inside err, the exit of a run that
 // a restart is about to go past.
 func (s *Supervisor) keepStuck(err error) {
+	if err == nil || !errors.As(err, new(*StuckError)) {
+		return // the common case, without building the list
+	}
 	for _, e := range allErrors(err) {
 		if se, ok := e.(*StuckError); ok {
 			s.abandoned = append(s.abandoned, se)

@@ -95,7 +95,11 @@ func (s *Supervisor) snapshot(at string) Node {
 		if path == "" {
 			path = joinPath(n.Path, c.name)
 		}
-		entries[i] = entry{Node{Path: path, Kind: "service", State: c.state, Since: c.since, Restarts: c.restarts, LastErr: c.lastErr}, c.svc}
+		var last error
+		if c.lastErr != nil {
+			last = attribute(path, c.lastErr)
+		}
+		entries[i] = entry{Node{Path: path, Kind: "service", State: c.state, Since: c.since, Restarts: c.restarts, LastErr: last}, c.svc}
 	}
 	s.mu.Unlock()
 	// Nested trees are read after the lock is released: each has its own.

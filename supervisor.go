@@ -145,7 +145,9 @@ func (s *Supervisor) Add(name string, svc Service, opts ...ServiceOption) error 
 	}
 	c := &child{name: name, svc: svc, cfg: cfg, signals: signalsReady(svc)}
 	s.names[name] = true
-	s.children = append(s.children, c)
+	// A new slice, never an append in place: snapshotChildren's callers
+	// read the old one without the lock.
+	s.children = append(s.children[:len(s.children):len(s.children)], c)
 	if s.state == supRunning {
 		c.path = joinPath(s.path, name)
 		c.pendingStart = true
@@ -279,7 +281,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	s.ev = s.events(parent)
 	for _, c := range s.children {
 		c.path = joinPath(s.path, c.name)
-		c.cur, c.restartDue, c.pendingStart, c.attempt = nil, nil, false, 0
+		c.cur, c.restartDue, c.pendingStart, c.attempt, c.base = nil, nil, false, 0, nil
 	}
 	done := s.done
 	// The initial set is taken under the same lock that makes Add mark new
@@ -366,10 +368,12 @@ func (s *Supervisor) supervise(ctx context.Context, initial []*child) error {
 	}
 }
 
+// snapshotChildren returns the services. Add never changes the slice it
+// returns, only replaces it, so the caller may read it without the lock.
 func (s *Supervisor) snapshotChildren() []*child {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]*child(nil), s.children...)
+	return s.children
 }
 
 // finished reports whether no service runs and none will be started again.

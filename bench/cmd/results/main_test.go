@@ -1,0 +1,68 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// csvSample is benchstat -format csv output for two benchmarks of W4.
+const csvSample = `goos: linux
+cpu: Test CPU
+,bench.txt,
+,sec/cancel,CI
+CancelLatency/raw-2,0.0002,3%
+CancelLatency/shepherd-2,0.00026,5%
+geomean,0.00022,
+
+,bench.txt,
+,raw-ratio,CI
+CancelLatency/shepherd-2,1.25,2%
+geomean,1.25,
+`
+
+func TestParseStripsProcsAndKeepsOrder(t *testing.T) {
+	r, err := parse(strings.NewReader(csvSample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.cpu != "Test CPU" {
+		t.Errorf("cpu = %q; want %q", r.cpu, "Test CPU")
+	}
+	if got, want := strings.Join(r.order, " "), "CancelLatency/raw CancelLatency/shepherd"; got != want {
+		t.Errorf("order = %q; want %q", got, want)
+	}
+	s, ok := r.get("sec/cancel", "CancelLatency/shepherd")
+	if !ok || s.median != 0.00026 || s.ci != "5%" {
+		t.Errorf("get(sec/cancel, shepherd) = %+v, %v; want {0.00026 5%%}, true", s, ok)
+	}
+}
+
+func TestRenderJudgesOnThePairedRatio(t *testing.T) {
+	r, err := parse(strings.NewReader(csvSample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	render(&b, meta{nproc: "2"}, r)
+	out := b.String()
+	// The medians give 1.30×; the paired ratio, 1.25×, is what is judged.
+	want := "| W4 cancel latency | shepherd ≤ 1.2× raw | 1.25× paired (1.30× of medians) | not met |"
+	if !strings.Contains(out, want) {
+		t.Errorf("render output lacks %q:\n%s", want, out)
+	}
+	if !strings.Contains(out, "| W6 restart rate | shepherd ≥ 1.5× suture's restarts per second | — | not measured |") {
+		t.Errorf("render output does not mark W6 as not measured:\n%s", out)
+	}
+}
+
+func TestParseRejectsEmptyInput(t *testing.T) {
+	if _, err := parse(strings.NewReader("goos: linux\n")); err == nil {
+		t.Error("parse(no results) = nil error; want an error")
+	}
+}
