@@ -152,7 +152,7 @@ func (s *Supervisor) startChild(ctx context.Context, c *child) (startOutcome, er
 	}
 	if c.base == nil {
 		// Labels and scope are the same for every run: built once.
-		c.base = taskContext(s.base, c.path, s.ev)
+		c.base = scopedContext(s.base, &scope{path: c.path, ev: s.ev, cap: s.cap})
 	}
 	rctx, cancel := context.WithCancelCause(c.base)
 	r.ctx, r.cancel = context.WithValue(rctx, runKey{}, r), cancel

@@ -76,3 +76,29 @@ func ExampleMain() {
 	fmt.Println("exit code:", code) // a program would call os.Exit(code)
 	// Output: exit code: 0
 }
+
+// MaxTasks bounds the tasks running at once anywhere under a supervisor, so
+// a flood of work becomes a queue instead of a flood of goroutines. Here a
+// handler sheds load with TryGo once the cap is reached.
+func ExampleMaxTasks() {
+	sup := shepherd.NewSupervisor("app", shepherd.MaxTasks(2))
+	sup.Add("handler", shepherd.ServiceFunc(func(ctx context.Context) error {
+		release := make(chan struct{})
+		g := shepherd.NewGroup(ctx)
+		for i := range 3 {
+			started := g.TryGo(fmt.Sprint("report", i), func(ctx context.Context) error {
+				<-release
+				return nil
+			})
+			fmt.Printf("report %d started: %v\n", i, started)
+		}
+		close(release)
+		return g.Wait()
+	}))
+	fmt.Println("Run:", sup.Run(context.Background()))
+	// Output:
+	// report 0 started: true
+	// report 1 started: true
+	// report 2 started: false
+	// Run: <nil>
+}

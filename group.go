@@ -28,6 +28,7 @@ type Group struct {
 	path   string
 	ev     *events
 	sem    chan struct{} // nil without Limit
+	cap    *taskCap      // MaxTasks of the supervisors above, nil without
 
 	wg      sync.WaitGroup
 	waited  atomic.Bool
@@ -84,7 +85,7 @@ func NewGroup(ctx context.Context, opts ...GroupOption) *Group {
 	}
 	g := &Group{}
 	if s := scopeOf(ctx); s != nil {
-		g.path, g.ev = s.path, s.ev
+		g.path, g.ev, g.cap = s.path, s.ev, s.cap
 	}
 	if cfg.limitSet {
 		if cfg.limit < 1 {
@@ -120,6 +121,11 @@ func (g *Group) Go(name string, fn func(ctx context.Context) error) {
 			return
 		}
 	}
+	if g.cap != nil && !g.cap.acquire(g.ctx.Done()) {
+		g.release(false)
+		g.refuse()
+		return
+	}
 	g.start(t, fn)
 }
 
@@ -134,6 +140,10 @@ func (g *Group) TryGo(name string, fn func(ctx context.Context) error) bool {
 		default:
 			return false
 		}
+	}
+	if g.cap != nil && !g.cap.acquire(nil) {
+		g.release(false)
+		return false
 	}
 	return g.start(t, fn)
 }
@@ -168,9 +178,7 @@ func (g *Group) prepare(method, name string, fn func(context.Context) error) *ta
 // reports false when the group's context is already done.
 func (g *Group) start(t *taskLabels, fn func(context.Context) error) bool {
 	if g.ctx.Err() != nil {
-		if g.sem != nil {
-			<-g.sem
-		}
+		g.release(true)
 		g.refuse()
 		return false
 	}
@@ -202,13 +210,22 @@ func (t *taskLabels) run(fn func(context.Context) error) {
 		default:
 			g.fail(t.path, err)
 		}
-		if g.sem != nil {
-			<-g.sem
-		}
+		g.release(true)
 		g.wg.Done()
 	}()
 	err = fn(t.ctx)
 	returned = true
+}
+
+// release gives back a task's slot in the group's Limit and, with
+// capped, in the MaxTasks of the supervisors above.
+func (g *Group) release(capped bool) {
+	if capped && g.cap != nil {
+		g.cap.release()
+	}
+	if g.sem != nil {
+		<-g.sem
+	}
 }
 
 // refuse notes that some work did not run because ctx was done. When a

@@ -184,7 +184,7 @@ func LabelHandler(name string, h http.Handler) http.Handler {
 		}
 		rt := last.Load()
 		if rt == nil || rt.parent != s {
-			rt = &route{parent: s, own: &scope{path: joinPath(s.path, name), ev: s.ev}}
+			rt = &route{parent: s, own: &scope{path: joinPath(s.path, name), ev: s.ev, cap: s.cap}}
 			last.Store(rt)
 		}
 		ctx := pprof.WithLabels(r.Context(), pprof.Labels(LabelPath, rt.own.path))

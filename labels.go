@@ -20,7 +20,8 @@ type scopeKey struct{}
 // scope is what a task knows about where it lives in the tree.
 type scope struct {
 	path string
-	ev   *events // nil when nobody listens
+	ev   *events  // nil when nobody listens
+	cap  *taskCap // nil when no supervisor above sets MaxTasks
 }
 
 func scopeOf(ctx context.Context) *scope {
@@ -52,10 +53,59 @@ func joinPath(parent, name string) string {
 // goroutine calls first thing, finds them without walking the chain: on a
 // fresh goroutine each extra frame touches cold stack.
 func taskContext(parent context.Context, path string, ev *events) context.Context {
-	ctx := context.WithValue(parent, scopeKey{}, &scope{path: path, ev: ev})
-	return pprof.WithLabels(ctx, pprof.Labels(LabelPath, path))
+	var cap *taskCap
+	if s := scopeOf(parent); s != nil {
+		cap = s.cap
+	}
+	return scopedContext(parent, &scope{path: path, ev: ev, cap: cap})
+}
+
+func scopedContext(parent context.Context, s *scope) context.Context {
+	ctx := context.WithValue(parent, scopeKey{}, s)
+	return pprof.WithLabels(ctx, pprof.Labels(LabelPath, s.path))
 }
 
 // setLabels gives the calling goroutine the pprof labels carried by ctx;
 // goroutines it starts later inherit them.
 func setLabels(ctx context.Context) { pprof.SetGoroutineLabels(ctx) }
+
+// taskCap is a supervisor's MaxTasks: slots shared by every Group task
+// below it, and the cap of the supervisor above, which binds too.
+type taskCap struct {
+	slots  chan struct{}
+	parent *taskCap
+}
+
+// acquire takes a slot in c and every cap above it, outermost first so that
+// no two tasks hold slots the other waits for. It blocks until done is
+// closed; with a nil done it does not block. It reports whether it got all
+// the slots, and holds none if not.
+func (c *taskCap) acquire(done <-chan struct{}) bool {
+	if c.parent != nil && !c.parent.acquire(done) {
+		return false
+	}
+	if done == nil {
+		select {
+		case c.slots <- struct{}{}:
+			return true
+		default:
+		}
+	} else {
+		select {
+		case c.slots <- struct{}{}:
+			return true
+		case <-done:
+		}
+	}
+	if c.parent != nil {
+		c.parent.release()
+	}
+	return false
+}
+
+func (c *taskCap) release() {
+	<-c.slots
+	if c.parent != nil {
+		c.parent.release()
+	}
+}

@@ -50,8 +50,6 @@ func TestMisuse(t *testing.T) {
 	_ = stoppedSup.Run(bg)
 	fullPool := shepherd.NewPool("busy", 1, ok, shepherd.QueueSize(1))
 	_ = fullPool.TrySubmit(1)
-	blocking := make(chan struct{})
-	defer close(blocking)
 
 	for _, tc := range []struct {
 		name string
@@ -91,6 +89,8 @@ func TestMisuse(t *testing.T) {
 			`panic: shepherd: supervisor "app": ShutdownTimeout(0s) must be positive`},
 		{"MaxRestarts(-1, ...)", func() error { shepherd.NewSupervisor("app", shepherd.MaxRestarts(-1, time.Second)); return nil },
 			`panic: shepherd: supervisor "app": MaxRestarts(-1, 1s) needs n >= 0 and a positive period`},
+		{"MaxTasks(0)", func() error { shepherd.NewSupervisor("app", shepherd.MaxTasks(0)); return nil },
+			`panic: shepherd: supervisor "app": MaxTasks(0) must be at least 1; omit it for no cap`},
 		{"DrainDelay past the budget", func() error { shepherd.NewSupervisor("app", shepherd.DrainDelay(20*time.Second)); return nil },
 			`panic: shepherd: supervisor "app": DrainDelay(20s) must be at least 0 and less than the ShutdownTimeout (15s), which it is part of`},
 		{"Add a nil service", func() error { return shepherd.NewSupervisor("app").Add("api", nil) },
@@ -121,7 +121,7 @@ func TestMisuse(t *testing.T) {
 			`panic: shepherd: supervisor "app": Run(nil): pass a context; its cancellation stops the supervisor`},
 		{"Run while running", func() error {
 			s := shepherd.NewSupervisor("app")
-			s.Add("block", shepherd.ServiceFunc(func(ctx context.Context) error { <-blocking; return nil }))
+			s.Add("wait", shepherd.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil }))
 			go s.Run(bg)
 			eventually(t, func() bool { return s.Snapshot().State == shepherd.StateRunning })
 			defer s.Stop(bg)

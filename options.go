@@ -27,6 +27,24 @@ type supervisorConfig struct {
 	restartPeriod   time.Duration
 	strategy        Strategy
 	drainDelay      time.Duration
+	maxTasks        int
+	maxTasksSet     bool
+}
+
+// MaxTasks caps at n the Group tasks running at once anywhere under the
+// supervisor: in its services, in the Groups they create (Map and ForEach
+// included), and in the handlers of its HTTPServers, whose request
+// contexts carry the tree. At the cap, Group.Go blocks until a task
+// somewhere ends or its group's context is done, and TryGo returns false:
+// a flood of requests that each start tasks becomes a queue, not a flood of
+// goroutines. A nested supervisor with a cap of its own is bound by both.
+//
+// Pools are bounded by their workers and are not counted, and goroutines
+// started with a plain go statement cannot be. A task that waits for tasks
+// it started holds its slot meanwhile: keep n above the nesting of such
+// tasks, or use TryGo to shed load instead of waiting.
+func MaxTasks(n int) SupervisorOption {
+	return func(c *supervisorConfig) { c.maxTasks, c.maxTasksSet = n, true }
 }
 
 // ShutdownTimeout sets the supervisor's shutdown budget: the most time Run

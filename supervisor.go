@@ -52,6 +52,7 @@ type Supervisor struct {
 	// their goroutines still run, so Run's result must name them.
 	abandoned []*StuckError
 	runCtx    context.Context // the context Run was given
+	cap       *taskCap        // MaxTasks of this supervisor, or of the nearest above
 	woke      bool            // a stop in progress took a wake meant for the main loop
 	timer     *time.Timer
 }
@@ -95,6 +96,8 @@ func NewSupervisor(name string, opts ...SupervisorOption) *Supervisor {
 	case cfg.drainDelay < 0 || cfg.drainDelay >= cfg.shutdownTimeout:
 		panic("shepherd: supervisor " + quote(name) + ": DrainDelay(" + cfg.drainDelay.String() + ") must be at least 0 and less than the ShutdownTimeout (" +
 			cfg.shutdownTimeout.String() + "), which it is part of")
+	case cfg.maxTasks < 0 || (cfg.maxTasksSet && cfg.maxTasks == 0):
+		panic("shepherd: supervisor " + quote(name) + ": MaxTasks(" + strconv.Itoa(cfg.maxTasks) + ") must be at least 1; omit it for no cap")
 	case cfg.strategy < OneForOne || cfg.strategy > RestForOne:
 		panic("shepherd: supervisor " + quote(name) + ": unknown " + cfg.strategy.String())
 	}
@@ -279,6 +282,13 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		s.path = parent.path
 	}
 	s.ev = s.events(parent)
+	s.cap = nil
+	if parent != nil {
+		s.cap = parent.cap
+	}
+	if s.cfg.maxTasks > 0 {
+		s.cap = &taskCap{slots: make(chan struct{}, s.cfg.maxTasks), parent: s.cap}
+	}
 	for _, c := range s.children {
 		c.path = joinPath(s.path, c.name)
 		c.cur, c.restartDue, c.pendingStart, c.attempt, c.base = nil, nil, false, 0, nil
