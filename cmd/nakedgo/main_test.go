@@ -53,17 +53,7 @@ func TestX(t *testing.T) {
 // -tests=false leaves test files out under each. It builds the command and
 // runs the go command, so it is skipped in -short mode.
 func TestDriversAndTestFiles(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds nakedgo and runs go vet")
-	}
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command:", err)
-	}
-	bin := filepath.Join(t.TempDir(), "nakedgo")
-	if out, err := exec.Command(goCmd, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	goCmd, bin := buildNakedgo(t)
 	dir := t.TempDir()
 	for name, text := range demo {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o666); err != nil {
@@ -88,16 +78,7 @@ func TestDriversAndTestFiles(t *testing.T) {
 		{[]string{goCmd, "vet", "-vettool=" + bin, "-tests=false", "./..."}, []string{"demo.go"}, 1},
 	}
 	for _, tt := range tests {
-		cmd := exec.Command(tt.args[0], tt.args[1:]...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOWORK=off")
-		out, err := cmd.CombinedOutput()
-		exit := 0
-		if exitErr := (*exec.ExitError)(nil); errors.As(err, &exitErr) {
-			exit = exitErr.ExitCode()
-		} else if err != nil {
-			t.Fatalf("%s: %v", strings.Join(tt.args[1:], " "), err)
-		}
+		out, exit := run(t, dir, tt.args[0], tt.args[1:]...)
 		if got := reportedFiles(string(out)); exit != tt.wantExit || !slices.Equal(got, tt.wantFiles) {
 			t.Errorf("%s: exit %d, reports in %q; want exit %d, reports in %q\n%s",
 				strings.Join(tt.args[1:], " "), exit, got, tt.wantExit, tt.wantFiles, out)
@@ -118,4 +99,39 @@ func reportedFiles(out string) []string {
 	}
 	slices.Sort(files)
 	return slices.Compact(files)
+}
+
+// buildNakedgo builds the command into a temporary directory and returns
+// the go command and the binary. Tests that call it build and load
+// packages, so they are skipped in -short mode.
+func buildNakedgo(t *testing.T) (goCmd, bin string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds nakedgo and runs the go command")
+	}
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command:", err)
+	}
+	bin = filepath.Join(t.TempDir(), "nakedgo")
+	if out, err := exec.Command(goCmd, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return goCmd, bin
+}
+
+// run runs name with args in dir and returns its combined output and exit
+// code; it fails the test only if the command could not run at all.
+func run(t *testing.T, dir, name string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	out, err := cmd.CombinedOutput()
+	if exitErr := (*exec.ExitError)(nil); errors.As(err, &exitErr) {
+		return string(out), exitErr.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s %s: %v", filepath.Base(name), strings.Join(args, " "), err)
+	}
+	return string(out), 0
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,20 +9,9 @@ import (
 
 // TestRootReadmeOutput runs the commands whose output the repository's
 // README pastes, over the examples, and fails if the pasted output is no
-// longer what they print. It is skipped in -short mode, like the other
-// tests that build the command.
+// longer what they print.
 func TestRootReadmeOutput(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds nakedgo and loads the examples")
-	}
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command:", err)
-	}
-	bin := filepath.Join(t.TempDir(), "nakedgo")
-	if out, err := exec.Command(goCmd, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	_, bin := buildNakedgo(t)
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
@@ -40,17 +27,8 @@ func TestRootReadmeOutput(t *testing.T) {
 		{[]string{"-exempt=", "-tests=false", "./examples/..."}, 3},
 		{[]string{"-exempt=", "-fix", "-diff", "./examples/forgotten-sender"}, 0},
 	} {
-		cmd := exec.Command(bin, tc.args...)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "GOWORK=off")
-		out, err := cmd.CombinedOutput()
-		exit := 0
-		if exitErr := (*exec.ExitError)(nil); errors.As(err, &exitErr) {
-			exit = exitErr.ExitCode()
-		} else if err != nil {
-			t.Fatalf("nakedgo %s: %v", strings.Join(tc.args, " "), err)
-		}
-		got := strings.ReplaceAll(string(out), root+string(filepath.Separator), "")
+		out, exit := run(t, root, bin, tc.args...)
+		got := strings.ReplaceAll(out, root+string(filepath.Separator), "")
 		prompt := "$ nakedgo " + strings.Join(tc.args, " ") + "\n"
 		want, ok := pasted(string(readme), prompt)
 		if !ok {
