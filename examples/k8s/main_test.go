@@ -91,9 +91,9 @@ func TestManifestMatchesProgram(t *testing.T) {
 
 // A timed observation by one of the pollers.
 type mark struct {
-	at  time.Time
-	ok  bool // 200
-	err error
+	sent, at time.Time // request sent, answer (or error) received
+	ok       bool      // 200
+	err      error
 }
 
 // poll GETs url on a fresh connection every few milliseconds until the
@@ -105,8 +105,9 @@ func poll(url string, bound time.Duration, up chan<- struct{}) []mark {
 	defer tick.Stop()
 	var marks []mark
 	for end := time.Now().Add(bound); time.Now().Before(end); <-tick.C {
+		sent := time.Now()
 		resp, err := client.Get(url)
-		m := mark{at: time.Now(), err: err}
+		m := mark{sent: sent, at: time.Now(), err: err}
 		if err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
@@ -193,13 +194,27 @@ func TestRollingUpdateTimeline(t *testing.T) {
 	if !flip.Before(last.at) {
 		t.Fatalf("readiness flipped at %v, not before the API listener closed at %v", flip.Sub(sigterm), last.at.Sub(sigterm))
 	}
-	servedInDrain := 0
+	// Every request sent during the drain delay succeeds. The delay is
+	// timed from the process receiving SIGTERM, a little after sigterm, and
+	// margin absorbs a loaded machine's scheduling. A request sent as the
+	// listener closes may find its connection accepted by the kernel but
+	// never by the server, and fail with EOF or a reset: that is the race
+	// the drain delay exists to keep real traffic out of, and the load
+	// balancer, unlike this poller, has stopped sending by then.
+	const margin = 100 * time.Millisecond
+	servedInDrain, caughtClosing := 0, 0
 	for _, m := range pings[:len(pings)-1] {
-		if !m.ok {
-			t.Fatalf("a request failed before the API closed, at %v after SIGTERM: %v", m.at.Sub(sigterm), m.err)
-		}
-		if m.at.After(flip) {
-			servedInDrain++
+		switch {
+		case m.ok:
+			if m.at.After(flip) {
+				servedInDrain++
+			}
+		case m.sent.Before(sigterm.Add(drain-margin)):
+			t.Fatalf("a request sent %v after SIGTERM, during the drain delay, failed: %v", m.sent.Sub(sigterm), m.err)
+		case errors.Is(m.err, io.EOF) || errors.Is(m.err, syscall.ECONNRESET):
+			caughtClosing++
+		default:
+			t.Fatalf("a request sent %v after SIGTERM failed: %v", m.sent.Sub(sigterm), m.err)
 		}
 	}
 	if servedInDrain == 0 {
@@ -211,6 +226,6 @@ func TestRollingUpdateTimeline(t *testing.T) {
 			t.Errorf("%s accepts connections after exit", addr)
 		}
 	}
-	t.Logf("SIGTERM+%v readiness 503; API served %d requests while draining; API refused at +%v; exit at +%v",
-		flip.Sub(sigterm).Round(time.Millisecond), servedInDrain, last.at.Sub(sigterm).Round(time.Millisecond), exitedAt.Sub(sigterm).Round(time.Millisecond))
+	t.Logf("SIGTERM+%v readiness 503; API served %d requests while draining; %d caught by the listener closing; API refused at +%v; exit at +%v",
+		flip.Sub(sigterm).Round(time.Millisecond), servedInDrain, caughtClosing, last.at.Sub(sigterm).Round(time.Millisecond), exitedAt.Sub(sigterm).Round(time.Millisecond))
 }
