@@ -57,6 +57,9 @@ type Event struct {
 type events struct {
 	log  *slog.Logger
 	hook func(Event)
+	// owner is the supervisor that set hook: a hook that panics fails it,
+	// as a panic anywhere else in its tree would.
+	owner *Supervisor
 }
 
 func (ev *events) emit(e Event) {
@@ -68,8 +71,13 @@ func (ev *events) emit(e Event) {
 		ev.logEvent(e)
 	}
 	if ev.hook != nil {
-		if err := ev.callHook(e); err != nil && ev.log != nil {
-			ev.log.Error("shepherd: OnEvent hook failed", "path", e.Path, "event", e.Kind.String(), "err", err)
+		if err := ev.callHook(e); err != nil {
+			if ev.log != nil {
+				ev.log.Error("shepherd: OnEvent hook failed", "path", e.Path, "event", e.Kind.String(), "err", err)
+			}
+			if ev.owner != nil {
+				ev.owner.hookFailed(err)
+			}
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"time"
 
 	"github.com/shepherd-go/shepherd"
@@ -75,6 +76,30 @@ func ExampleMain() {
 	code := shepherd.Main(sup, shepherd.MainLogger(discard))
 	fmt.Println("exit code:", code) // a program would call os.Exit(code)
 	// Output: exit code: 0
+}
+
+// A shutdown that does not finish within its budget ends with a report of
+// what did not return, with stacks; MainReport sends it to a writer of
+// your choice instead of os.Stderr.
+func ExampleMainReport() {
+	release := make(chan struct{})
+	defer close(release)
+	sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(50*time.Millisecond))
+	sup.Add("stubborn", shepherd.ServiceFunc(func(ctx context.Context) error {
+		<-release // ignores ctx: cannot be stopped
+		return nil
+	}))
+	sup.Add("quit", shepherd.ServiceFunc(func(ctx context.Context) error {
+		return shepherd.ErrStopTree // stop the tree at once
+	}))
+	var report strings.Builder
+	code := shepherd.Main(sup, shepherd.MainLogger(discard), shepherd.MainReport(&report))
+	first, _, _ := strings.Cut(report.String(), "\n")
+	fmt.Println("exit code:", code)
+	fmt.Println(first)
+	// Output:
+	// exit code: 3
+	// 1 service did not stop within the 50ms shutdown budget
 }
 
 // MaxTasks bounds the tasks running at once anywhere under a supervisor, so

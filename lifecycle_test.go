@@ -320,8 +320,11 @@ func TestGoexitInHookDoesNotBreakRun(t *testing.T) {
 		synctest.Wait()
 		select {
 		case err := <-errc:
-			if err != nil {
-				t.Fatalf("Run() = %v; want nil: the hook's Goexit is not the service's failure", err)
+			// The hook is the supervisor's: its Goexit fails the tree like
+			// a panic would, and Run still stops everything and returns.
+			var te *shepherd.TaskError
+			if !errors.As(err, &te) || te.Path != "app/s (OnEvent hook)" || !errors.Is(err, shepherd.ErrGoexit) {
+				t.Fatalf("Run() = %v; want the hook's Goexit reported for app/s (OnEvent hook)", err)
 			}
 		default:
 			t.Fatalf("Run did not return after Stop; supervisor %v", sup.Snapshot().State)

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
+	"strings"
 	"syscall"
 
 	"go.uber.org/multierr"
@@ -56,6 +58,17 @@ func Signals(sig ...os.Signal) MainOption {
 // written to os.Stderr as plain text.
 func MainLogger(l *slog.Logger) MainOption {
 	return func(c *mainConfig) { c.log = l }
+}
+
+// MainReport sets where Main writes, as plain text, the stuck report of a
+// shutdown that did not finish within its budget and the stacks of the
+// goroutines still running when a second signal forced the exit; without
+// it they go to os.Stderr.
+func MainReport(w io.Writer) MainOption {
+	if w == nil {
+		panic("shepherd: MainReport(nil): pass a writer, or omit the option to report to os.Stderr")
+	}
+	return func(c *mainConfig) { c.report = w }
 }
 
 // Main runs svc until it returns or the process receives SIGINT or SIGTERM,
@@ -147,15 +160,20 @@ func exitCode(log *slog.Logger, report io.Writer, err error) int {
 	return ExitFailure
 }
 
-// ownedReport lists the goroutines that carry a shepherd path.
+// ownedReport lists the goroutines that carry a shepherd path, each stack
+// once, under the path it carries.
 func ownedReport() string {
-	var paths []string
-	seen := map[string]bool{}
+	var owned []GoroutineStack
+	n := 0
 	for _, g := range Goroutines() {
-		if g.Path != "" && !seen[g.Path] {
-			seen[g.Path] = true
-			paths = append(paths, g.Path)
+		if g.Path != "" {
+			owned = append(owned, g)
+			n += g.Count
 		}
 	}
-	return newStuckError(0, paths).Report()
+	slices.SortStableFunc(owned, func(a, b GoroutineStack) int { return strings.Compare(a.Path, b.Path) })
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %s owned by the tree still running\n\n", n, plural(n, "goroutine", "goroutines"))
+	writeStacks(&b, owned)
+	return b.String()
 }

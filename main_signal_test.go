@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -36,20 +37,32 @@ func TestMainSecondSignalForcesReturn(t *testing.T) {
 	release := make(chan struct{})
 	stopping := make(chan struct{})
 	sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(time.Hour))
-	sup.Add("stubborn", shepherd.ServiceFunc(func(ctx context.Context) error {
+	workers := shepherd.NewSupervisor("workers")
+	workers.Add("stubborn", shepherd.ServiceFunc(func(ctx context.Context) error {
 		<-ctx.Done()
 		close(stopping)
 		blockedInService(release)
 		return nil
 	}))
+	sup.Add("workers", workers)
+	var report strings.Builder
 	code := make(chan int)
-	go func() { code <- shepherd.Main(sup) }()
-	eventually(t, func() bool { return sup.Snapshot().Children[0].State == shepherd.StateRunning })
+	go func() { code <- shepherd.Main(sup, shepherd.MainLogger(discard), shepherd.MainReport(&report)) }()
+	eventually(t, func() bool { return sup.Snapshot().State == shepherd.StateRunning })
 	syscall.Kill(os.Getpid(), syscall.SIGTERM)
 	<-stopping
 	syscall.Kill(os.Getpid(), syscall.SIGTERM)
 	if c := <-code; c != shepherd.ExitForced+int(syscall.SIGTERM) {
 		t.Fatalf("Main() = %d; want %d", c, shepherd.ExitForced+int(syscall.SIGTERM))
+	}
+	// The stubborn service's stack is listed once, under its own path,
+	// not again under each supervisor above it.
+	out := report.String()
+	if n := strings.Count(out, "blockedInService"); n != 1 {
+		t.Errorf("report lists the stuck stack %d times; want once:\n%s", n, out)
+	}
+	if !strings.Contains(out, "owned by app/workers/stubborn\n    github.com/shepherd-go/shepherd_test.blockedInService") {
+		t.Errorf("report does not attribute the stuck stack to app/workers/stubborn:\n%s", out)
 	}
 	// Let the abandoned service finish so the test leaks nothing.
 	close(release)

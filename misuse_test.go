@@ -141,6 +141,8 @@ func TestMisuse(t *testing.T) {
 			`panic: shepherd: Main(nil): pass the service (usually a *Supervisor) to run`},
 		{"Signals()", func() error { shepherd.Signals(); return nil },
 			`panic: shepherd: Signals(): no signals given; omit the option to stop on SIGINT and SIGTERM`},
+		{"MainReport(nil)", func() error { shepherd.MainReport(nil); return nil },
+			`panic: shepherd: MainReport(nil): pass a writer, or omit the option to report to os.Stderr`},
 		{"Readyz(nil)", func() error { shepherd.Readyz(nil); return nil },
 			`panic: shepherd: Readyz(nil): pass the root *Supervisor`},
 		{"Livez(nil)", func() error { shepherd.Livez(nil); return nil },

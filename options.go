@@ -75,7 +75,11 @@ func Logger(l *slog.Logger) SupervisorOption {
 
 // OnEvent calls fn for every event of the supervisor's tree, for metrics or
 // tests. fn is called synchronously from the goroutine where the event
-// happened, so it must be quick; a panic in fn is logged and ignored.
+// happened, so it must be quick. A panic or runtime.Goexit in fn is a
+// failure of the supervisor that set it, like a panic anywhere in its
+// tree: the supervisor stops, and Run reports it as a *PanicError (or
+// ErrGoexit) for the event's path with " (OnEvent hook)" appended. During a
+// stop it can no longer stop anything and is only reported.
 func OnEvent(fn func(Event)) SupervisorOption {
 	return func(c *supervisorConfig) { c.hook = fn }
 }

@@ -63,14 +63,18 @@ func (e *StuckError) Report() string {
 		if len(t.Goroutines) == 0 {
 			b.WriteString("  (no goroutine carries its label any more)\n")
 		}
-		for _, g := range t.Goroutines {
-			fmt.Fprintf(&b, "  %d %s owned by %s\n", g.Count, plural(g.Count, "goroutine", "goroutines"), g.Path)
-			for _, f := range g.Frames {
-				fmt.Fprintf(&b, "    %s\n        %s:%d\n", f.Function, f.File, f.Line)
-			}
-		}
+		writeStacks(&b, t.Goroutines)
 	}
 	return b.String()
+}
+
+func writeStacks(b *strings.Builder, gs []GoroutineStack) {
+	for _, g := range gs {
+		fmt.Fprintf(b, "  %d %s owned by %s\n", g.Count, plural(g.Count, "goroutine", "goroutines"), g.Path)
+		for _, f := range g.Frames {
+			fmt.Fprintf(b, "    %s\n        %s:%d\n", f.Function, f.File, f.Line)
+		}
+	}
 }
 
 // blockedAt returns the innermost frame outside the runtime and the
@@ -164,7 +168,10 @@ func (s *Supervisor) shutdown(ctx context.Context) error {
 	}
 	later := s.stopSet(s.snapshotChildren(), cause, since, false)
 	result := s.withAbandoned(multierr.Append(s.failure, later))
-	return multierr.Append(result, s.lingering(result, since))
+	result = multierr.Append(result, s.lingering(result, since))
+	// A hook that failed while the tree stopped: too late to stop
+	// anything, not too late to be reported.
+	return multierr.Append(result, s.takeHookErr())
 }
 
 // lingering waits, until the end of the shutdown budget, for the goroutines

@@ -51,6 +51,7 @@ type Supervisor struct {
 	// abandoned holds the stuck reports of runs that a restart went past:
 	// their goroutines still run, so Run's result must name them.
 	abandoned []*StuckError
+	hookErr   error           // failures of this supervisor's OnEvent hook not yet taken; under mu
 	runCtx    context.Context // the context Run was given
 	cap       *taskCap        // MaxTasks of this supervisor, or of the nearest above
 	woke      bool            // a stop in progress took a wake meant for the main loop
@@ -274,7 +275,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		return errors.New("shepherd: supervisor " + quote(s.path) + " cannot run again: " + strings.Join(stuck, ", ") +
 			" did not stop in its last run and is still running")
 	}
-	s.state, s.since = supRunning, time.Now()
+	s.state, s.since, s.hookErr = supRunning, time.Now(), nil
 	s.stopCh, s.done, s.stopBy, s.stopAt = make(chan struct{}), make(chan struct{}), time.Time{}, time.Time{}
 	parent := scopeOf(ctx)
 	s.path = s.name
@@ -334,12 +335,12 @@ func (s *Supervisor) events(parent *scope) *events {
 	if parent != nil && parent.ev != nil {
 		inherited = *parent.ev
 	}
-	ev := &events{log: s.cfg.log, hook: s.cfg.hook}
+	ev := &events{log: s.cfg.log, hook: s.cfg.hook, owner: s}
 	if ev.log == nil {
 		ev.log = inherited.log
 	}
 	if ev.hook == nil {
-		ev.hook = inherited.hook
+		ev.hook, ev.owner = inherited.hook, inherited.owner
 	}
 	if ev.log == nil && ev.hook == nil {
 		return nil
@@ -360,6 +361,9 @@ func (s *Supervisor) supervise(ctx context.Context, initial []*child) error {
 	}
 	Ready(ctx)
 	for {
+		if err := s.takeHookErr(); err != nil {
+			s.fail(err)
+		}
 		if s.failure != nil || s.finished() {
 			return s.shutdown(ctx)
 		}
@@ -394,6 +398,24 @@ func (s *Supervisor) finished() bool {
 		}
 	}
 	return true
+}
+
+// hookFailed records that the OnEvent hook of this supervisor panicked or
+// called runtime.Goexit, and wakes Run to take it as a failure. It may be
+// called from any goroutine of the tree.
+func (s *Supervisor) hookFailed(err error) {
+	s.mu.Lock()
+	s.hookErr = multierr.Append(s.hookErr, err)
+	s.mu.Unlock()
+	s.poke()
+}
+
+func (s *Supervisor) takeHookErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.hookErr
+	s.hookErr = nil
+	return err
 }
 
 // fail records a failure of the supervisor: the first one is what Run

@@ -429,85 +429,39 @@ func TestPanicsAreFailures(t *testing.T) {
 		}
 	})
 	t.Run("hook", func(t *testing.T) {
-		var hookCalls int
+		// The hook belongs to app and is inherited by app/workers: its
+		// panic on an event deep in the tree fails app, which stops the
+		// service that would otherwise run until cancelled.
 		sup := shepherd.NewSupervisor("app", shepherd.OnEvent(func(e shepherd.Event) {
-			hookCalls++
-			panic("hook exploded")
+			if e.Kind == shepherd.EventReady && e.Path == "app/workers/reports" {
+				panic("hook exploded")
+			}
 		}))
-		sup.Add("ok", shepherd.ServiceFunc(func(ctx context.Context) error { return nil }))
-		if err := sup.Run(context.Background()); err != nil {
-			t.Fatalf("Run() = %v; want nil: a panicking hook is not the service's failure", err)
-		}
-		if hookCalls == 0 {
-			t.Fatal("hook never called")
+		sup.Add("api", shepherd.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil }))
+		workers := shepherd.NewSupervisor("workers")
+		workers.Add("reports", shepherd.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil }))
+		sup.Add("workers", workers)
+		err := sup.Run(context.Background())
+		var pe *shepherd.PanicError
+		if !errors.As(err, &pe) || pe.Value != "hook exploded" || pe.Task != "app/workers/reports (OnEvent hook)" {
+			t.Fatalf("Run() = %v; want the hook's panic as a *PanicError naming the event's path", err)
 		}
 	})
-}
-
-func TestRunReturnsWhenAllFinish(t *testing.T) {
-	sup := shepherd.NewSupervisor("app")
-	sup.Add("migrate", shepherd.ServiceFunc(func(ctx context.Context) error { return nil }))
-	sup.Add("seed", shepherd.ServiceFunc(func(ctx context.Context) error { return nil }))
-	if err := sup.Run(context.Background()); err != nil {
-		t.Fatalf("Run() = %v; want nil", err)
-	}
-}
-
-func TestAddWhileRunningAndAfterStop(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var j journal
-		sup := shepherd.NewSupervisor("app")
-		sup.Add("first", recorded(&j, "first"))
+	t.Run("hook while stopping", func(t *testing.T) {
+		sup := shepherd.NewSupervisor("app", shepherd.OnEvent(func(e shepherd.Event) {
+			if e.Kind == shepherd.EventStopping {
+				panic("hook exploded")
+			}
+		}))
+		sup.Add("api", shepherd.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil }))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
 		go func() { done <- sup.Run(ctx) }()
-		synctest.Wait()
-		if err := sup.Add("late", recorded(&j, "late")); err != nil {
-			t.Fatalf("Add while running = %v; want nil", err)
-		}
-		synctest.Wait()
+		eventually(t, func() bool { return sup.Snapshot().Children[0].State == shepherd.StateRunning })
 		cancel()
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-		if got, want := j.get(), []string{"start first", "start late", "stop late", "stop first"}; !slices.Equal(got, want) {
-			t.Fatalf("journal = %q; want %q", got, want)
-		}
-		if err := sup.Add("too late", recorded(&j, "x")); !errors.Is(err, shepherd.ErrClosed) {
-			t.Fatalf("Add after stop = %v; want ErrClosed", err)
-		}
-	})
-}
-
-func TestStopMethod(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var j journal
-		sup := shepherd.NewSupervisor("app")
-		sup.Add("a", recorded(&j, "a"))
-		done := make(chan error)
-		go func() { done <- sup.Run(context.Background()) }()
-		synctest.Wait()
-		sup.Stop(context.Background())
-		if err := <-done; err != nil {
-			t.Fatalf("Run() after Stop = %v; want nil", err)
-		}
-		// Run again after it returned: the same services start afresh.
-		go func() { done <- sup.Run(context.Background()) }()
-		synctest.Wait()
-		if err := sup.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "Run called while it is running") {
-			t.Fatalf("concurrent Run() = %v; want the already-running error", err)
-		}
-		sup.Stop(context.Background())
-		if err := <-done; err != nil {
-			t.Fatalf("second Run() = %v; want nil", err)
-		}
-		if got, want := j.get(), []string{"start a", "stop a", "start a", "stop a"}; !slices.Equal(got, want) {
-			t.Fatalf("journal = %q; want %q", got, want)
-		}
-		stopped := shepherd.NewSupervisor("closed")
-		stopped.Stop(context.Background())
-		if err := stopped.Run(context.Background()); !errors.Is(err, shepherd.ErrClosed) {
-			t.Fatalf("Run after Stop before Run = %v; want ErrClosed", err)
+		var pe *shepherd.PanicError
+		if err := <-done; !errors.As(err, &pe) || pe.Value != "hook exploded" {
+			t.Fatalf("Run() = %v; want the hook's panic, too late to stop anything, still reported", err)
 		}
 	})
 }

@@ -209,7 +209,7 @@ func TestRollingUpdateTimeline(t *testing.T) {
 			if m.at.After(flip) {
 				servedInDrain++
 			}
-		case m.sent.Before(sigterm.Add(drain-margin)):
+		case m.sent.Before(sigterm.Add(drain - margin)):
 			t.Fatalf("a request sent %v after SIGTERM, during the drain delay, failed: %v", m.sent.Sub(sigterm), m.err)
 		case errors.Is(m.err, io.EOF) || errors.Is(m.err, syscall.ECONNRESET):
 			caughtClosing++
