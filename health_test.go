@@ -2,6 +2,7 @@ package shepherd_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -150,6 +151,63 @@ func TestLivezFalseOnlyWhenStuckOrFailed(t *testing.T) {
 		code, body := probe(livez, "")
 		if code != 503 || !strings.HasPrefix(body, "not live\napp stuck: shepherd: 1 service did not stop") || !strings.Contains(body, "\napp/hang stuck: ") {
 			t.Fatalf("after the budget: %d %q; want 503 naming app and app/hang", code, body)
+		}
+	})
+}
+
+func TestLivezFalsePastRestartLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sup := shepherd.NewSupervisor("app")
+		sup.Add("api", shepherd.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil }))
+		workers := shepherd.NewSupervisor("workers", shepherd.MaxRestarts(2, time.Minute))
+		workers.Add("flappy", shepherd.ServiceFunc(func(ctx context.Context) error { return errBoom }),
+			shepherd.Restart(shepherd.Always), shepherd.WithBackoff(shepherd.Backoff{Min: time.Second, Max: time.Second}))
+		sup.Add("workers", workers)
+		livez := shepherd.Livez(sup)
+		done := make(chan error)
+		go func() { done <- sup.Run(context.Background()) }()
+		synctest.Wait()
+		if code, body := probe(livez, ""); code != 200 {
+			t.Fatalf("while flappy restarts within the limit: %d %q; want 200", code, body)
+		}
+		err := <-done
+		var rl *shepherd.RestartLimitError
+		if !errors.As(err, &rl) {
+			t.Fatalf("Run() = %v; want a *RestartLimitError", err)
+		}
+		code, body := probe(livez, "")
+		if code != 503 || !strings.HasPrefix(body, "not live\n") || !strings.Contains(body, `"app/workers/flappy" exceeded 2 restarts`) {
+			t.Fatalf("past the restart limit: %d %q; want 503 naming app/workers/flappy", code, body)
+		}
+	})
+}
+
+// The drain delay is taken from the shutdown budget, not added to it: a
+// service that never returns is reported stuck when the budget ends,
+// counted from the stop request, drain delay included.
+func TestDrainDelayIsPartOfTheBudget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		defer func() { close(release); synctest.Wait() }()
+		sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(10*time.Second), shepherd.DrainDelay(4*time.Second))
+		sup.Add("hang", shepherd.ServiceFunc(func(ctx context.Context) error {
+			<-ctx.Done()
+			blockedInService(release)
+			return nil
+		}))
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- sup.Run(ctx) }()
+		synctest.Wait()
+		cancel()
+		began := time.Now()
+		err := <-done
+		var stuck *shepherd.StuckError
+		if !errors.As(err, &stuck) {
+			t.Fatalf("Run() = %v; want a *StuckError", err)
+		}
+		if d := time.Since(began); d != 10*time.Second {
+			t.Fatalf("Run returned %v after the stop began; want the 10s budget, the 4s drain delay inside it", d)
 		}
 	})
 }
