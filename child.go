@@ -401,6 +401,16 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 		s.mu.Unlock()
 		s.keepStuck(r.err)
 		if o.restartsAfter(r.err) {
+			// Started again with the set, and its exit still reported:
+			// a panic while a sibling held up the stop is not lost.
+			if err, ok := s.exitError(r); ok {
+				switch {
+				case err != nil && !errors.Is(err, ErrDoNotRestart):
+					s.failed(o, err)
+				default:
+					s.ev.emit(Event{Kind: EventExited, Path: o.path, Err: err})
+				}
+			}
 			restart = append(restart, o)
 			continue
 		}

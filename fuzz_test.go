@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/shepherd-go/shepherd"
+	"go.uber.org/multierr"
 )
 
 // FuzzPool drives a Pool with a fuzzed sequence of operations (submits,
@@ -159,6 +163,7 @@ func fuzzSupervisor(t *testing.T, ops []byte) {
 	sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(budget), shepherd.MaxRestarts(3, 5*time.Second),
 		shepherd.WithStrategy(shepherd.Strategy(len(ops)%3)), shepherd.OnEvent(ev.record))
 	release := make(chan struct{})
+	var panics atomic.Int32
 	service := func(b byte) shepherd.Service {
 		d := time.Duration(b) * 10 * time.Millisecond
 		return shepherd.ServiceFunc(func(ctx context.Context) error {
@@ -176,6 +181,7 @@ func fuzzSupervisor(t *testing.T, ops []byte) {
 			case 1:
 				return errBoom
 			case 2:
+				panics.Add(1)
 				panic("fuzzed panic")
 			}
 			<-ctx.Done()
@@ -211,13 +217,46 @@ func fuzzSupervisor(t *testing.T, ops []byte) {
 		}
 	}
 	cancel()
+	var err error
 	select {
-	case <-done:
+	case err = <-done:
 	case <-time.After(budget + time.Second):
 		t.Fatalf("Run did not return within the %v budget of the stop", budget)
 	}
+	// Whatever still runs is named by a stuck report.
+	var stuck []string
+	for _, e := range multierr.Errors(err) {
+		var se *shepherd.StuckError
+		if errors.As(e, &se) {
+			for _, st := range se.Tasks {
+				stuck = append(stuck, st.Path)
+			}
+		}
+	}
+	for _, g := range shepherd.Goroutines() {
+		if !strings.HasPrefix(g.Path, "app") {
+			continue
+		}
+		if !slices.ContainsFunc(stuck, func(p string) bool { return g.Path == p || strings.HasPrefix(g.Path, p+"/") }) {
+			t.Errorf("goroutine of %s still runs after Run returned %v, and no stuck report names it", g.Path, err)
+		}
+	}
 	close(release)
 	time.Sleep(time.Minute) // let what the budget cut short finish
+	// Every panic is reported as a *PanicError, in an event or in Run's error.
+	reported := 0
+	for _, e := range ev.all() {
+		var pe *shepherd.PanicError
+		if errors.As(e.Err, &pe) && pe.Value == "fuzzed panic" {
+			reported++
+		}
+	}
+	if n := int(panics.Load()); reported < n {
+		t.Errorf("%d panics, %d reported as a *PanicError in events; Run() = %v; events:", n, reported, err)
+		for _, e := range ev.all() {
+			t.Log(e.Time.Format("05.000"), e.Kind, e.Path, e.Err)
+		}
+	}
 	var restarts []time.Time
 	for _, e := range ev.of(shepherd.EventRestarting, "") {
 		restarts = append(restarts, e.Time)

@@ -27,6 +27,12 @@ func (l *eventLog) record(e shepherd.Event) {
 	l.mu.Unlock()
 }
 
+func (l *eventLog) all() []shepherd.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.events)
+}
+
 func (l *eventLog) of(kind shepherd.EventKind, path string) []shepherd.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()

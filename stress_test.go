@@ -527,6 +527,7 @@ func (w *world) check(seed uint64, root *shepherd.Supervisor, err error, stopAt 
 		switch {
 		case first == nil:
 			fail("Run() = nil; want the first fatal fault %s of %s at %v", faultNames[want.kind], want.path, want.at)
+		case matches(first, want):
 		case errors.As(first, &rl):
 			// A storm below may cross a limit first: the failure that
 			// crossed it must not come after the first fatal fault.
@@ -547,7 +548,7 @@ func (w *world) check(seed uint64, root *shepherd.Supervisor, err error, stopAt 
 			if !ok || at > want.at {
 				fail("first error %v (stuck at %v: %v); want the first fatal fault %s of %s at %v", first, at, ok, faultNames[want.kind], want.path, want.at)
 			}
-		case !matches(first, want):
+		default:
 			// Two fatal faults in the same instant may be reported in
 			// either order.
 			if len(fatal) < 2 || fatal[1].at != want.at || !matches(first, fatal[1]) {
