@@ -4,4 +4,4 @@ go 1.26
 
 require go.uber.org/multierr v1.11.0
 
-require go.uber.org/goleak v1.3.0 // indirect
+require go.uber.org/goleak v1.3.0

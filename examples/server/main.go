@@ -44,10 +44,12 @@ func main() {
 // newApp wires the program: the loop, the pprof server, the API server, and
 // a last service that announces the addresses once both servers listen.
 func newApp(addr, debugAddr string, shutdown time.Duration, log *slog.Logger) *shepherd.Supervisor {
+	debugMux := debugHandler()
 	api := shepherd.HTTPServer(&http.Server{Addr: addr, Handler: apiHandler(), ReadHeaderTimeout: 5 * time.Second})
-	debug := shepherd.HTTPServer(&http.Server{Addr: debugAddr, Handler: debugHandler(), ReadHeaderTimeout: 5 * time.Second})
+	debug := shepherd.HTTPServer(&http.Server{Addr: debugAddr, Handler: debugMux, ReadHeaderTimeout: 5 * time.Second})
 
 	sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(shutdown), shepherd.Logger(log))
+	debugMux.Handle("/debug/shepherd", shepherd.DebugHandler(sup)) // the live tree; the debug port stays on localhost
 	sup.Add("ticker", shepherd.ServiceFunc(tick(log)))
 	sup.Add("debug", debug)
 	sup.Add("api", api)
@@ -89,7 +91,7 @@ func apiHandler() http.Handler {
 	return mux
 }
 
-func debugHandler() http.Handler {
+func debugHandler() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)

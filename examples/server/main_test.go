@@ -104,6 +104,9 @@ func TestSIGTERMDrainsAndClosesBothPorts(t *testing.T) {
 	if code, _ := get(t, "http://"+p.debug+"/debug/pprof/"); code != 200 {
 		t.Fatalf("pprof index = %d; want 200", code)
 	}
+	if code, tree := get(t, "http://"+p.debug+"/debug/shepherd"); code != 200 || !strings.Contains(tree, "app/api") || !strings.Contains(tree, "running") {
+		t.Fatalf("/debug/shepherd = %d:\n%s\nwant the live tree, app/api running", code, tree)
+	}
 
 	// A slow request in flight when SIGTERM arrives must complete.
 	type result struct {
