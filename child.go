@@ -27,6 +27,7 @@ type child struct {
 	restarts     int             // restarts in total
 	state        State
 	since        time.Time
+	started      time.Time // when the current or last run started
 	lastErr      error
 }
 
@@ -158,7 +159,7 @@ func (s *Supervisor) startChild(ctx context.Context, c *child) (startOutcome, er
 	r.ctx, r.cancel = context.WithValue(rctx, runKey{}, r), cancel
 	s.mu.Lock()
 	c.cur, c.restartDue = r, nil
-	c.state, c.since = StateStarting, now
+	c.state, c.since, c.started = StateStarting, now, now
 	s.mu.Unlock()
 	s.ev.emit(Event{Kind: EventStarting, Path: c.path, Attempt: c.restarts})
 	go s.runChild(c, r)

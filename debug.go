@@ -117,6 +117,7 @@ type debugNode struct {
 	Kind     string     `json:"kind"`
 	State    string     `json:"state"`
 	Since    *time.Time `json:"since,omitempty"`
+	Started  *time.Time `json:"started,omitempty"`
 	Restarts int        `json:"restarts"`
 	LastErr  string     `json:"last_error,omitempty"`
 	// Stats are a pool's counters.
@@ -211,6 +212,10 @@ func (p *debugPage) node(n Node, depth int, byPath map[string]*debugNode) *debug
 		since := n.Since.UTC()
 		d.Since = &since
 		d.Age = roundAge(p.Time.Sub(since)).String()
+	}
+	if !n.Started.IsZero() {
+		started := n.Started.UTC()
+		d.Started = &started
 	}
 	if n.LastErr != nil {
 		d.LastErr = n.LastErr.Error()

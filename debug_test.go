@@ -31,6 +31,7 @@ type debugJSONNode struct {
 	Kind       string            `json:"kind"`
 	State      string            `json:"state"`
 	Since      *time.Time        `json:"since"`
+	Started    *time.Time        `json:"started"`
 	Restarts   int               `json:"restarts"`
 	LastErr    string            `json:"last_error"`
 	Stats      *shepherd.Stats   `json:"stats"`
@@ -170,6 +171,7 @@ func TestDebugTreeThroughLifecycle(t *testing.T) {
 			do    func()
 			text  string
 			since string // when app/flaky entered its state, if it has one
+			start string // when app/flaky's run started, if it has one
 		}
 		steps := []step{{
 			name: "before Run",
@@ -216,6 +218,7 @@ app  supervisor  running for 2s
 		}, {
 			name:  "flaky failed, restarting",
 			since: "2000-01-01T00:00:03Z",
+			start: "2000-01-01T00:00:02Z", // the run that failed
 			do: func() {
 				time.Sleep(time.Second)
 				flaky <- errors.New("connection refused")
@@ -235,6 +238,7 @@ app  supervisor  running for 3s
 			name:  "flaky restarted",
 			do:    func() { time.Sleep(3 * time.Second) },
 			since: "2000-01-01T00:00:06Z",
+			start: "2000-01-01T00:00:06Z",
 			text: `shepherd at 2000-01-01T00:00:06Z: 1 tree
 
 app  supervisor  running for 6s
@@ -303,6 +307,9 @@ app  supervisor  stuck for 0s
 			}
 			if flaky := page.Roots[0].Children[1]; s.since != "" && (flaky.Since == nil || flaky.Since.Format(time.RFC3339) != s.since) {
 				t.Errorf("%s: JSON since of %s = %v; want %s", s.name, flaky.Path, flaky.Since, s.since)
+			}
+			if flaky := page.Roots[0].Children[1]; s.start != "" && (flaky.Started == nil || flaky.Started.Format(time.RFC3339) != s.start) {
+				t.Errorf("%s: JSON started of %s = %v; want %s", s.name, flaky.Path, flaky.Started, s.start)
 			}
 		}
 	})

@@ -40,6 +40,10 @@ type Node struct {
 	State State
 	// Since is when the service entered State.
 	Since time.Time
+	// Started is when the service's current or last run started (for a
+	// root supervisor, its Run); zero if it never started. Unlike Since,
+	// it does not move when the run changes state, and a restart resets it.
+	Started time.Time
 	// Restarts counts the service's restarts.
 	Restarts int
 	// LastErr is the service's most recent failure, if any.
@@ -62,7 +66,7 @@ func (s *Supervisor) Snapshot() Node { return s.snapshot(s.name) }
 // nested.
 func (s *Supervisor) snapshot(at string) Node {
 	s.mu.Lock()
-	n := Node{Path: s.path, Kind: "supervisor", Since: s.since}
+	n := Node{Path: s.path, Kind: "supervisor", Since: s.since, Started: s.started}
 	if n.Path == "" {
 		n.Path = at
 	}
@@ -99,7 +103,7 @@ func (s *Supervisor) snapshot(at string) Node {
 		if c.lastErr != nil {
 			last = attribute(path, c.lastErr)
 		}
-		entries[i] = entry{Node{Path: path, Kind: "service", State: c.state, Since: c.since, Restarts: c.restarts, LastErr: last}, c.svc}
+		entries[i] = entry{Node{Path: path, Kind: "service", State: c.state, Since: c.since, Started: c.started, Restarts: c.restarts, LastErr: last}, c.svc}
 	}
 	s.mu.Unlock()
 	// Nested trees are read after the lock is released: each has its own.

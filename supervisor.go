@@ -53,6 +53,7 @@ type Supervisor struct {
 	abandoned []*StuckError
 	hookErr   error           // failures of this supervisor's OnEvent hook not yet taken; under mu
 	runCtx    context.Context // the context Run was given
+	started   time.Time       // when Run last started; under mu
 	cap       *taskCap        // MaxTasks of this supervisor, or of the nearest above
 	woke      bool            // a stop in progress took a wake meant for the main loop
 	timer     *time.Timer
@@ -276,6 +277,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			" did not stop in its last run and is still running")
 	}
 	s.state, s.since, s.hookErr = supRunning, time.Now(), nil
+	s.started = s.since
 	s.stopCh, s.done, s.stopBy, s.stopAt = make(chan struct{}), make(chan struct{}), time.Time{}, time.Time{}
 	parent := scopeOf(ctx)
 	s.path = s.name
