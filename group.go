@@ -89,7 +89,7 @@ func NewGroup(ctx context.Context, opts ...GroupOption) *Group {
 	}
 	if cfg.limitSet {
 		if cfg.limit < 1 {
-			panic("shepherd: NewGroup: Limit(" + strconv.Itoa(cfg.limit) + ") for group " + quote(g.path) +
+			panic("shepherd: NewGroup: Limit(" + strconv.Itoa(cfg.limit) + ") for " + groupName(g.path) +
 				": a group needs at least one slot; omit Limit to leave it unbounded")
 		}
 		g.sem = make(chan struct{}, cfg.limit)
@@ -148,21 +148,30 @@ func (g *Group) TryGo(name string, fn func(ctx context.Context) error) bool {
 	return g.start(t, fn)
 }
 
+// groupName names a group in a panic message: by its path under a
+// supervisor, or as what it is when it has none.
+func groupName(path string) string {
+	if path == "" {
+		return "a top-level group"
+	}
+	return "group " + quote(path)
+}
+
 // prepare checks a Go call and returns the task's labelled context.
 func (g *Group) prepare(method, name string, fn func(context.Context) error) *taskLabels {
 	if g.ctx == nil {
 		panic("shepherd: Group." + method + "(" + quote(name) + ") on a Group not made by NewGroup; create it with shepherd.NewGroup(ctx)")
 	}
 	if g.waited.Load() {
-		panic("shepherd: Group." + method + "(" + quote(name) + ") after Wait returned in group " + quote(g.path) +
+		panic("shepherd: Group." + method + "(" + quote(name) + ") after Wait returned in " + groupName(g.path) +
 			"; start every task before Wait, or use a new Group")
 	}
 	if name == "" {
-		panic("shepherd: Group." + method + " with an empty task name in group " + quote(g.path) +
+		panic("shepherd: Group." + method + " with an empty task name in " + groupName(g.path) +
 			"; name every task so failures and stuck reports can say which one")
 	}
 	if fn == nil {
-		panic("shepherd: Group." + method + "(" + quote(name) + ", nil) in group " + quote(g.path) +
+		panic("shepherd: Group." + method + "(" + quote(name) + ", nil) in " + groupName(g.path) +
 			": fn is nil; pass the function the task runs")
 	}
 	t := g.labels.Load()

@@ -46,7 +46,11 @@ func ForEach[T any](ctx context.Context, items []T, limit int, fn func(ctx conte
 // the next index from a shared counter.
 func each(ctx context.Context, fname string, n, limit int, call func(context.Context, int) error) error {
 	if limit < 1 {
-		panic("shepherd: " + fname + " with limit " + strconv.Itoa(limit) + ": limit must be at least 1")
+		where := ""
+		if sc := scopeOf(ctx); sc != nil && sc.path != "" {
+			where = " in " + quote(sc.path)
+		}
+		panic("shepherd: " + fname + " with limit " + strconv.Itoa(limit) + where + ": limit must be at least 1; pass 1 to run the items one at a time")
 	}
 	g := NewGroup(ctx)
 	base := g.path
