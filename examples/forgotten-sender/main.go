@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -49,6 +50,16 @@ func run(w io.Writer) error {
 	owners(w, "owned calls")
 	if owned != 0 {
 		return fmt.Errorf("the Group version left %d goroutines behind", owned)
+	}
+
+	terms := []string{"gopher", "gerbil", "gecko"}
+	failed, leaked = measure("leaky fan-outs", func(string) (string, error) { return "", searchAllLeaky(terms) })
+	fmt.Fprintf(w, "raw go + WaitGroup: %d fan-outs failed, %d goroutines left behind\n", failed, leaked)
+	owners(w, "leaky fan-outs")
+	failed, owned = measure("owned fan-outs", func(string) (string, error) { return "", searchAllOwned(terms) })
+	fmt.Fprintf(w, "shepherd.Group:     %d fan-outs failed, %d goroutines left behind\n", failed, owned)
+	if owned != 0 {
+		return fmt.Errorf("the Group fan-out left %d goroutines behind", owned)
 	}
 	return nil
 }
@@ -134,4 +145,41 @@ func processOwned(term string) (string, error) {
 		return "", fmt.Errorf("search timed out: %w", err)
 	}
 	return record, nil
+}
+
+// searchAllLeaky searches every term at once and returns the first
+// failure, the way fan-outs are written with a WaitGroup: the first error
+// is received, and every other sender blocks forever, with the goroutine
+// that waits to close the channel.
+func searchAllLeaky(terms []string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), searchTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error)
+	for _, term := range terms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := search(ctx, term); err != nil {
+				errc <- err // blocks forever for all but the first failure
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(errc) }()
+	return <-errc
+}
+
+// searchAllOwned is the same fan-out with a Group: the first failure
+// cancels the others, and Wait returns it once every search has returned.
+func searchAllOwned(terms []string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), searchTimeout)
+	defer cancel()
+	g := shepherd.NewGroup(ctx)
+	for _, term := range terms {
+		g.Go("search "+term, func(ctx context.Context) error {
+			_, err := search(ctx, term)
+			return err
+		})
+	}
+	return g.Wait()
 }

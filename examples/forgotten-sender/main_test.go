@@ -42,4 +42,10 @@ func TestLeakGoneWithGroup(t *testing.T) {
 	if owner == nil || string(owner[1]) != string(leaky[1]) {
 		t.Fatalf("want the %s leaked goroutines attributed to the task \"leaky calls\"; got:\n%s", leaky[1], out)
 	}
+	// The WaitGroup fan-out of three searches leaks the two senders that
+	// lost and the goroutine waiting to close the channel, every time.
+	if !regexp.MustCompile(`raw go \+ WaitGroup: 100 fan-outs failed, 300 goroutines left behind\n`).Match(out) ||
+		!regexp.MustCompile(`shepherd.Group:     100 fan-outs failed, 0 goroutines left behind\n`).Match(out) {
+		t.Fatalf("want 3 goroutines leaked per WaitGroup fan-out and none with a Group; got:\n%s", out)
+	}
 }
