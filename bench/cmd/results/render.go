@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -410,8 +411,21 @@ var scaleTarget = target{desc: "shepherd's time per task flat within 1.2× from 
 		return fmt.Sprintf("%.2f× (largest/smallest median)", q), q <= 1.2+1e-9, true
 	}
 	raw, _ := spread(r, nsPerTask.unit, "raw")
-	return fmt.Sprintf("paired ratio to raw spreads %.2f× (medians: shepherd %.2f×, raw itself %.2f×)", p, q, raw), p <= 1.2+1e-9, true
+	got := fmt.Sprintf("paired ratio to raw spreads %.2f× (medians: shepherd %.2f×, raw itself %.2f×)", p, q, raw)
+	// A spread inside the target says little when a ratio it is made of
+	// is itself that uncertain: then flatness is not shown.
+	for _, n := range scaleSizes {
+		s, _ := r.get(paired, "Scale/tasks="+n+"/shepherd")
+		if ci, err := strconv.ParseFloat(strings.TrimSuffix(s.ci, "%"), 64); err != nil || ci > maxScaleCI {
+			return got + fmt.Sprintf("; but at %s tasks the paired ratio is ± %s, too uncertain to call it flat", n, s.ci), false, true
+		}
+	}
+	return got, p <= 1.2+1e-9, true
 }}
+
+// maxScaleCI is the widest confidence interval, in percent, that a paired
+// ratio of W7 may have for the flatness target to be judged met.
+const maxScaleCI = 25
 
 // scale renders W7: W1 at several batch sizes.
 func scale(w io.Writer, r *results) {
