@@ -46,11 +46,20 @@ func TestMainSecondSignalForcesReturn(t *testing.T) {
 	}))
 	sup.Add("workers", workers)
 	var report strings.Builder
-	code := make(chan int)
+	code := make(chan int, 1)
 	go func() { code <- shepherd.Main(sup, shepherd.MainLogger(discard), shepherd.MainReport(&report)) }()
-	eventually(t, func() bool { return sup.Snapshot().State == shepherd.StateRunning })
+	// The signal must find the nested service running, or the stop would
+	// find nothing to wait for.
+	eventually(t, func() bool {
+		n := sup.Snapshot()
+		return len(n.Children) == 1 && len(n.Children[0].Children) == 1 && n.Children[0].Children[0].State == shepherd.StateRunning
+	})
 	syscall.Kill(os.Getpid(), syscall.SIGTERM)
-	<-stopping
+	select {
+	case <-stopping:
+	case c := <-code:
+		t.Fatalf("Main() = %d before the stubborn service saw the stop", c)
+	}
 	syscall.Kill(os.Getpid(), syscall.SIGTERM)
 	if c := <-code; c != shepherd.ExitForced+int(syscall.SIGTERM) {
 		t.Fatalf("Main() = %d; want %d", c, shepherd.ExitForced+int(syscall.SIGTERM))

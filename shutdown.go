@@ -147,6 +147,13 @@ func (s *Supervisor) shutdown(ctx context.Context) error {
 		c.restartDue = nil
 		c.pendingStart = false
 	}
+	// The stop starts now if nothing requested it earlier. Recording that
+	// keeps the budget's start from moving after the fact: the AfterFunc
+	// that notes ctx's cancellation may run a moment after this reads.
+	now := time.Now()
+	if s.stopAt.IsZero() || s.stopAt.After(now) {
+		s.stopAt = now
+	}
 	since := s.stopAt
 	s.mu.Unlock()
 
@@ -158,9 +165,8 @@ func (s *Supervisor) shutdown(ctx context.Context) error {
 		cause = context.Cause(ctx)
 	}
 	// The budget runs from the stop request, even when a restart was
-	// stopping services at the time.
-	now := time.Now()
-	if since.IsZero() || since.After(now) || s.failure != nil {
+	// stopping services at the time; a failure stops at once.
+	if s.failure != nil {
 		since = now
 	}
 	if s.failure == nil && s.cfg.drainDelay > 0 && s.anyRunning() {
