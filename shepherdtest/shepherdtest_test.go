@@ -12,10 +12,18 @@ import (
 
 	"github.com/shepherd-go/shepherd"
 	"github.com/shepherd-go/shepherd/shepherdtest"
+	"go.uber.org/goleak"
 )
 
+// TestMain checks for leaks with goleak, which sees every goroutine, as
+// every test package here does. The child process of
+// TestVerifyTestMainFailsTheBinary runs shepherdtest.VerifyTestMain
+// instead, which is what that test is about.
 func TestMain(m *testing.M) {
-	shepherdtest.VerifyTestMain(m)
+	if os.Getenv("SHEPHERDTEST_LEAK") == "1" {
+		shepherdtest.VerifyTestMain(m)
+	}
+	goleak.VerifyTestMain(m)
 }
 
 // recorder is a shepherdtest.TB that keeps what it was told.
