@@ -177,7 +177,7 @@ func (g *Group) prepare(method, name string, fn func(context.Context) error) *ta
 	t := g.labels.Load()
 	if t == nil || t.name != name {
 		path := joinPath(g.path, name)
-		t = &taskLabels{g: g, name: name, path: path, ctx: newTaskCtx(g.ctx, taskContext(g.ctx, path, g.ev))}
+		t = &taskLabels{g: g, name: name, path: path, ctx: newTaskCtx(g.ctx, scopedContext(g.ctx, &scope{path: path, ev: g.ev, cap: g.cap}))}
 		g.labels.Store(t)
 	}
 	return t

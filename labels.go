@@ -45,24 +45,26 @@ func joinPath(parent, name string) string {
 	return parent + "/" + name
 }
 
-// taskContext derives the context a task runs with: its own scope and its
-// pprof label. It allocates, so callers build it once per name and reuse it
-// rather than once per goroutine.
+// scopedContext derives the context a task or service runs with: its
+// scope and its pprof label. It allocates, so callers build it once per
+// name and reuse it rather than once per goroutine.
 //
 // The labels are the outermost value so that setLabels, which every task
 // goroutine calls first thing, finds them without walking the chain: on a
 // fresh goroutine each extra frame touches cold stack.
+func scopedContext(parent context.Context, s *scope) context.Context {
+	ctx := context.WithValue(parent, scopeKey{}, s)
+	return pprof.WithLabels(ctx, pprof.Labels(LabelPath, s.path))
+}
+
+// taskContext is scopedContext for a caller that does not know the
+// MaxTasks cap it lives under: it takes the cap from parent's scope.
 func taskContext(parent context.Context, path string, ev *events) context.Context {
 	var cap *taskCap
 	if s := scopeOf(parent); s != nil {
 		cap = s.cap
 	}
 	return scopedContext(parent, &scope{path: path, ev: ev, cap: cap})
-}
-
-func scopedContext(parent context.Context, s *scope) context.Context {
-	ctx := context.WithValue(parent, scopeKey{}, s)
-	return pprof.WithLabels(ctx, pprof.Labels(LabelPath, s.path))
 }
 
 // setLabels gives the calling goroutine the pprof labels carried by ctx;

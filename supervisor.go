@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/multierr"
@@ -52,6 +53,7 @@ type Supervisor struct {
 	// their goroutines still run, so Run's result must name them.
 	abandoned []*StuckError
 	hookErr   error           // failures of this supervisor's OnEvent hook not yet taken; under mu
+	hookFail  atomic.Bool     // hookErr is set: spares the main loop the lock on every turn
 	runCtx    context.Context // the context Run was given
 	started   time.Time       // when Run last started; under mu
 	cap       *taskCap        // MaxTasks of this supervisor, or of the nearest above
@@ -277,6 +279,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			" did not stop in its last run and is still running")
 	}
 	s.state, s.since, s.hookErr = supRunning, time.Now(), nil
+	s.hookFail.Store(false)
 	s.started = s.since
 	s.stopCh, s.done, s.stopBy, s.stopAt = make(chan struct{}), make(chan struct{}), time.Time{}, time.Time{}
 	parent := scopeOf(ctx)
@@ -363,8 +366,8 @@ func (s *Supervisor) supervise(ctx context.Context, initial []*child) error {
 	}
 	Ready(ctx)
 	for {
-		if err := s.takeHookErr(); err != nil {
-			s.fail(err)
+		if s.hookFail.Load() {
+			s.fail(s.takeHookErr())
 		}
 		if s.failure != nil || s.finished() {
 			return s.shutdown(ctx)
@@ -408,6 +411,7 @@ func (s *Supervisor) finished() bool {
 func (s *Supervisor) hookFailed(err error) {
 	s.mu.Lock()
 	s.hookErr = multierr.Append(s.hookErr, err)
+	s.hookFail.Store(true)
 	s.mu.Unlock()
 	s.poke()
 }
@@ -417,6 +421,7 @@ func (s *Supervisor) takeHookErr() error {
 	defer s.mu.Unlock()
 	err := s.hookErr
 	s.hookErr = nil
+	s.hookFail.Store(false)
 	return err
 }
 
