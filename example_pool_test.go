@@ -39,7 +39,7 @@ func ExampleNewPool() {
 	fmt.Printf("%+v\n", pool.Stats())
 	// Output:
 	// total: 5050
-	// {Submitted:100 Queued:0 InFlight:0 Done:100 Failed:0 Panicked:0 HandedBack:0}
+	// {Submitted:100 Queued:0 InFlight:0 Done:100 Failed:0 Panicked:0 HandedBack:0 Interrupted:0}
 }
 
 // The reporter pattern: instead of go report(x) in the request handler,
@@ -90,7 +90,7 @@ func ExamplePool_reporter() {
 	// Output:
 	// Run: <nil>
 	// [ping from ada ping from grace ping from linus]
-	// {Submitted:3 Queued:0 InFlight:0 Done:3 Failed:0 Panicked:0 HandedBack:0}
+	// {Submitted:3 Queued:0 InFlight:0 Done:3 Failed:0 Panicked:0 HandedBack:0 Interrupted:0}
 }
 
 func ExamplePool_TrySubmit() {
@@ -136,7 +136,8 @@ func ExamplePool_Stop() {
 }
 
 // Items the pool accepted but cannot handle before a stop's deadline are
-// handed back to the owner, here to be retried later.
+// handed back to the owner, here to be retried later: those still queued,
+// and the one in flight whose send gave up when the stop cancelled it.
 func ExampleOnUnprocessed() {
 	var retry []string
 	started := make(chan struct{})
@@ -157,13 +158,14 @@ func ExampleOnUnprocessed() {
 	defer cancel()
 	fmt.Println("Stop:", mail.Stop(ctx))
 	fmt.Println("Run:", <-done)
+	slices.Sort(retry) // the queued ones and the interrupted one come back in either order
 	fmt.Println("to retry:", retry)
 	fmt.Printf("%+v\n", mail.Stats())
 	// Output:
 	// Stop: <nil>
 	// Run: <nil>
-	// to retry: [grace linus]
-	// {Submitted:3 Queued:0 InFlight:0 Done:0 Failed:1 Panicked:0 HandedBack:2}
+	// to retry: [ada grace linus]
+	// {Submitted:3 Queued:0 InFlight:0 Done:0 Failed:0 Panicked:0 HandedBack:3 Interrupted:1}
 }
 
 // With StopOnError, the first failure stops the pool and is what Run

@@ -25,6 +25,10 @@ type ledger struct {
 	accepted map[int]int
 	handled  map[int]int
 	returned map[int]int // handed back through OnUnprocessed
+	// interrupted counts the handlers that returned ctx.Err() once the
+	// stop cancelled them: those items were not handled, and are handed
+	// back.
+	interrupted int
 }
 
 func newLedger() *ledger {
@@ -35,6 +39,15 @@ func (l *ledger) mark(m map[int]int, id int) {
 	l.mu.Lock()
 	m[id]++
 	l.mu.Unlock()
+}
+
+// interrupt records a handler that gives up on its item because ctx is
+// done, and returns the error that says so.
+func (l *ledger) interrupt(ctx context.Context) error {
+	l.mu.Lock()
+	l.interrupted++
+	l.mu.Unlock()
+	return ctx.Err()
 }
 
 // check asserts that every accepted item was handled or handed back
@@ -68,6 +81,9 @@ func (l *ledger) check(t *testing.T, s shepherd.Stats, runErr error, withReturns
 		s.Submitted != finished+s.HandedBack {
 		t.Errorf("Stats() = %+v; want %d submitted, %d handled, the rest handed back", s, len(l.accepted), len(l.handled))
 	}
+	if s.Interrupted != int64(l.interrupted) || s.Interrupted > s.HandedBack {
+		t.Errorf("Stats() = %+v; want %d interrupted, each among the handed back", s, l.interrupted)
+	}
 	if withReturns && s.HandedBack != int64(len(l.returned)) {
 		t.Errorf("Stats().HandedBack = %d; OnUnprocessed got %d items", s.HandedBack, len(l.returned))
 	}
@@ -90,11 +106,12 @@ func (to *totals) add(s shepherd.Stats) {
 	to.Failed += s.Failed
 	to.Panicked += s.Panicked
 	to.HandedBack += s.HandedBack
+	to.Interrupted += s.Interrupted
 }
 
 func (to *totals) check(t *testing.T) {
 	t.Logf("over all schedules: %+v", to.Stats)
-	if to.Done == 0 || to.Failed == 0 || to.Panicked == 0 || to.HandedBack == 0 {
+	if to.Done == 0 || to.Failed == 0 || to.Panicked == 0 || to.HandedBack == 0 || to.Interrupted == 0 {
 		t.Errorf("the schedules missed a path: %+v; want some of each outcome", to.Stats)
 	}
 }
@@ -149,13 +166,13 @@ func TestPoolConservation(t *testing.T) {
 func (r conservationRun) timed(t *testing.T, seed uint64) shepherd.Stats {
 	l := newLedger()
 	handle := func(ctx context.Context, id int) error {
-		l.mark(l.handled, id)
 		rnd := rand.New(rand.NewPCG(seed, uint64(id)))
 		select {
 		case <-time.After(time.Duration(rnd.IntN(30)) * time.Millisecond):
 		case <-ctx.Done():
-			return ctx.Err()
+			return l.interrupt(ctx)
 		}
+		l.mark(l.handled, id)
 		switch {
 		case id%r.panicEvery == 0:
 			panic(fmt.Sprintf("item %d", id))
@@ -246,14 +263,14 @@ func TestPoolConservationUnderLoad(t *testing.T) {
 func (r conservationRun) spinning(t *testing.T, seed uint64, stopAt int) shepherd.Stats {
 	l := newLedger()
 	handle := func(ctx context.Context, id int) error {
-		l.mark(l.handled, id)
 		rnd := rand.New(rand.NewPCG(seed, uint64(id)))
 		for range rnd.IntN(20) {
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return l.interrupt(ctx)
 			}
 			runtime.Gosched()
 		}
+		l.mark(l.handled, id)
 		switch {
 		case id%r.panicEvery == 0:
 			panic(fmt.Sprintf("item %d", id))

@@ -3,6 +3,7 @@ package shepherd
 import (
 	"reflect"
 	"strconv"
+	"unsafe"
 )
 
 // DefaultQueuePerWorker sizes the queue of a Pool made without QueueSize:
@@ -30,7 +31,8 @@ type poolConfig struct {
 //
 // Size the queue so that a full one drains well within the shutdown
 // budget: every queued item must be handled or handed back at stop. n must
-// not be negative.
+// not be negative. NewPool allocates the queue at once, n items and 8 bytes
+// for each; it panics if that comes to more than 1 GiB.
 func QueueSize(n int) PoolOption {
 	return func(c *poolConfig) { c.queueSize, c.queueSet = n, true }
 }
@@ -41,10 +43,13 @@ func QueueSize(n int) PoolOption {
 // with StopOnError. The owner can store them, retry them elsewhere, or
 // count them; nothing is dropped silently.
 //
-// fn is called once per item, one call at a time, from the goroutine that
-// stops the pool or from one of its workers, and always before Run
-// returns. It must not call the pool's Stop. A panic in fn is reported as a
-// failure of the pool.
+// fn is called once per item, one call at a time, on a goroutine of the
+// pool's, and always before Run returns. Items queued when the stop began
+// are handed back, and so are items in flight whose handler returned only
+// because the stop cancelled its context (Stats.Interrupted counts those).
+// fn must not call the pool's Stop. A panic or runtime.Goexit in fn is
+// reported as a failure of the pool (Run returns it), and the remaining
+// items are still handed back.
 //
 // Without OnUnprocessed, Run (or Stop, for a pool that never ran) returns
 // an error wrapping ErrUnprocessed that counts such items.
@@ -60,8 +65,9 @@ func OnUnprocessed[T any](fn func(item T)) PoolOption {
 // the number of the Submit or TrySubmit call that queued it counting from
 // 0 (calls that queued nothing take a number too).
 //
-// fn is called only for items that fail, so it may be slow. If it panics,
-// the position is used. fn must take the pool's item type: NewPool panics
+// fn is called only for items that fail, so it may be slow. If it panics
+// or calls runtime.Goexit, the position is used, and the failure is
+// reported all the same. fn must take the pool's item type: NewPool panics
 // otherwise.
 func ItemKey[T any](fn func(item T) string) PoolOption {
 	return func(c *poolConfig) { c.itemKey = fn }
@@ -103,4 +109,23 @@ func (c *poolConfig) validate(name string, workers int) {
 	if !c.queueSet {
 		c.queueSize = DefaultQueuePerWorker * workers
 	}
+}
+
+// maxQueueBytes bounds the memory of a pool's queue, which NewPool
+// allocates at once: a queue that size takes minutes to drain at any
+// realistic rate, so a larger one is a mistake, such as a byte count
+// passed to QueueSize.
+const maxQueueBytes = 1 << 30
+
+// checkQueueSize panics when a queue of n entries would take more than
+// maxQueueBytes, rather than let make fail with a runtime error or the
+// process run out of memory.
+func checkQueueSize[T any](name string, n int) {
+	size := uint64(unsafe.Sizeof(entry[T]{}))
+	if uint64(n) <= maxQueueBytes/max(size, 1) {
+		return
+	}
+	panic("shepherd: NewPool(" + quote(name) + "): QueueSize(" + strconv.Itoa(n) + ") would allocate " +
+		strconv.FormatUint(size, 10) + " bytes per item at once, more than 1 GiB; " +
+		"size the queue so that a full one drains within the shutdown budget")
 }

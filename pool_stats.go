@@ -21,8 +21,9 @@ type Stats struct {
 	InFlight int64 `json:"in_flight"`
 	// Done counts the items whose handler returned nil.
 	Done int64 `json:"done"`
-	// Failed counts the items whose handler returned an error (the
-	// cancellation of a stop included) or called runtime.Goexit.
+	// Failed counts the items whose handler returned an error or called
+	// runtime.Goexit. An error that only echoes the cancellation of a
+	// stop is not a failure: see Interrupted.
 	Failed int64 `json:"failed"`
 	// Panicked counts the items whose handler panicked.
 	Panicked int64 `json:"panicked"`
@@ -30,6 +31,11 @@ type Stats struct {
 	// passed to OnUnprocessed or, without it, counted in the error that
 	// Run returns.
 	HandedBack int64 `json:"handed_back"`
+	// Interrupted counts the items among HandedBack that were in flight:
+	// the stop cancelled the handler's context, and the handler returned
+	// an error that only echoes that cancellation, so the item was not
+	// handled.
+	Interrupted int64 `json:"interrupted"`
 }
 
 // workerStats are the counters of one worker. Only that worker writes
@@ -52,6 +58,7 @@ func (p *Pool[T]) Stats() Stats {
 	// and no counter goes negative. Workers count an item only once it
 	// is finished: an item taken from the queue and not finished yet is
 	// in flight.
+	s.Interrupted = p.interrupted.Load()
 	s.HandedBack = p.handedBack.Load()
 	for i := range p.stats {
 		w := &p.stats[i]

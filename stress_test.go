@@ -748,6 +748,11 @@ func (w *world) pool(p *leafPlan, budget time.Duration) shepherd.Service {
 		case <-t.C:
 			return nil
 		case <-ctx.Done():
+			// Interrupted by the stop: not handled, so the pool hands
+			// the item back.
+			pp.mu.Lock()
+			pp.handled[id]--
+			pp.mu.Unlock()
 			return ctx.Err()
 		}
 	}, shepherd.QueueSize(queue), shepherd.OnUnprocessed(func(id int) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -27,7 +28,8 @@ var ErrUnprocessed = errors.New("shepherd: accepted items not processed")
 // back on the submitters, and a stop drains the queue instead of losing it.
 //
 // Every item Submit or TrySubmit accepted is either handled (its handler
-// is called, whatever it returns) or handed back to the owner through
+// is called and returns, whatever it returns, unless the error only echoes
+// the cancellation of a stop) or handed back to the owner through
 // OnUnprocessed, exactly once; without OnUnprocessed, items given up are
 // counted in the error Run returns. A handler's error or panic is that
 // item's failure: it is counted in Stats, reported to the Logger and
@@ -53,18 +55,22 @@ type Pool[T any] struct {
 
 	// Written only when Submit has to wait, or at stop: off the lines the
 	// hot path reads.
-	rejected   atomic.Int64 // positions taken by calls that queued nothing
-	waiting    atomic.Int64 // positions held by calls blocked for room
-	handedBack atomic.Int64
-	live       atomic.Int32 // worker goroutines running
-	_          [128 - 28]byte
+	rejected    atomic.Int64 // positions taken by calls that queued nothing
+	waiting     atomic.Int64 // positions held by calls blocked for room
+	handedBack  atomic.Int64
+	interrupted atomic.Int64 // of handedBack, those cut short in flight
+	live        atomic.Int32 // worker goroutines running
+	ctxCut      atomic.Bool  // Run's ctx was done when the last worker exited
+	_           [128 - 40]byte
 
 	// Read by every Submit or every item, written once.
 	closedAt atomic.Int64 // the calls made before the close; -1 while open
-	aborted  atomic.Bool  // queued items are handed back, not handled
+	aborted  atomic.Bool  // abort has begun
 	queue    chan entry[T]
 	handle   func(ctx context.Context, item T) error
 	hctx     context.Context // the context handlers get; set by Run
+	hdone    <-chan struct{} // hctx.Done(): once closed, no item is started
+	runDone  <-chan struct{} // Run's ctx.Done()
 
 	name          string
 	workers       int
@@ -79,7 +85,7 @@ type Pool[T any] struct {
 	queueOnce  sync.Once
 	finished   chan struct{} // closed when the last worker has exited
 	stats      []workerStats // one per worker
-	handMu     sync.Mutex    // one hand-back at a time; held through a drain
+	handMu     sync.Mutex    // one hand-back at a time; held through a drain (see handBack)
 	drainNoted atomic.Bool
 
 	mu      sync.Mutex
@@ -89,7 +95,7 @@ type Pool[T any] struct {
 	ev      *events
 	hcancel context.CancelCauseFunc
 	stopErr error // the failure that stopped a StopOnError pool
-	errs    error // panics of OnUnprocessed
+	errs    error // panics and Goexits of OnUnprocessed
 }
 
 // entry is an item with its position, for failure reports.
@@ -122,12 +128,16 @@ const closedBit = 1 << 62
 // inside one it takes the path of its service or task instead, as in
 // "app/reports".
 //
-// NewPool panics if name is empty, workers is less than 1, handle is nil,
-// QueueSize is negative, or OnUnprocessed or ItemKey takes another type
-// than T.
+// NewPool panics if name is empty or contains "/", workers is less than 1,
+// handle is nil, QueueSize is negative or too large (see QueueSize), or
+// OnUnprocessed or ItemKey takes another type than T.
 func NewPool[T any](name string, workers int, handle func(ctx context.Context, item T) error, opts ...PoolOption) *Pool[T] {
-	if name == "" {
+	switch {
+	case name == "":
 		panic("shepherd: NewPool with an empty name; name the pool after its work, like \"reports\"")
+	case strings.Contains(name, "/"):
+		panic("shepherd: NewPool(" + quote(name) + "): a name must not contain \"/\", which separates the names in a path; " +
+			"name the pool after its work, like \"reports\", and let the tree it runs in give it its path")
 	}
 	if handle == nil {
 		panic("shepherd: NewPool(" + quote(name) + ", nil handler): pass the function that handles each item")
@@ -137,6 +147,7 @@ func NewPool[T any](name string, workers int, handle func(ctx context.Context, i
 		o(&cfg)
 	}
 	cfg.validate(name, workers)
+	checkQueueSize[T](name, cfg.queueSize)
 	p := &Pool[T]{
 		name:        name,
 		path:        name,
@@ -279,15 +290,20 @@ func (p *Pool[T]) SignalsReady() bool { return true }
 //     failures are counted and reported, not returned). A Stop whose
 //     deadline passes first cuts the drain short, as below, and Run still
 //     returns nil when every item it gave up was handed back.
-//   - ctx is done: the pool stops accepting, cancels the handlers' context,
-//     hands the queued items back (see OnUnprocessed), waits for the
-//     handlers to return, and returns ctx.Err().
+//   - ctx is done: the pool stops accepting, no worker starts another
+//     item, the handlers' context is cancelled with ctx, the queued items
+//     are handed back (see OnUnprocessed), and once the handlers have
+//     returned Run returns ctx.Err(). It does so whenever ctx was done
+//     before the drain finished, even if Close or Stop was called later.
 //   - With StopOnError, a handler fails: as for ctx, and Run returns that
 //     failure.
 //
+// Each way, an item whose handler returned only because the stop cancelled
+// its context (its error only echoes the cancellation) was not handled: it
+// is handed back too, and counted in Stats.Interrupted, not as a failure.
 // Items that had to be given up when no OnUnprocessed was set add an error
-// wrapping ErrUnprocessed that counts them; a panic in OnUnprocessed adds
-// a *PanicError.
+// wrapping ErrUnprocessed that counts them; a panic or runtime.Goexit in
+// OnUnprocessed adds its failure.
 //
 // Run calls Ready(ctx) once its workers run. Under a Supervisor, the
 // supervisor calls Stop first, with the remaining shutdown budget as its
@@ -298,6 +314,7 @@ func (p *Pool[T]) SignalsReady() bool { return true }
 // Run on a pool that was stopped before it started handles what is left in
 // the queue (nothing, if a Stop's deadline already passed and handed the
 // queue back) and returns. Calling Run a second time returns an error.
+// Run panics if ctx is nil.
 func (p *Pool[T]) Run(ctx context.Context) error {
 	p.check("Run")
 	if ctx == nil {
@@ -315,10 +332,12 @@ func (p *Pool[T]) Run(ctx context.Context) error {
 			p.path = s.path
 		}
 	}
-	// The handlers' context is cancelled by abort, after it has stopped
-	// the workers from starting queued items; were it a child of ctx, a
-	// worker could race through the queue with a cancelled context.
-	p.hctx, p.hcancel = context.WithCancelCause(taskContext(context.WithoutCancel(ctx), p.path, p.ev))
+	// The handlers' context is done as soon as ctx is, or abort cancels
+	// it; the workers look at it before each item, so none is started
+	// once it is done. It marks itself as this pool's, for Stop.
+	hctx := context.WithValue(taskContext(ctx, p.path, p.ev), ownPool{p}, true)
+	p.hctx, p.hcancel = context.WithCancelCause(hctx)
+	p.hdone, p.runDone = p.hctx.Done(), ctx.Done()
 	p.mu.Unlock()
 
 	cut := false
@@ -337,11 +356,13 @@ func (p *Pool[T]) Run(ctx context.Context) error {
 		select {
 		case <-p.finished:
 		default:
-			cut = true
 			p.abort(context.Cause(ctx))
 			<-p.finished
 		}
 	}
+	// Which came first, the end of the drain or ctx, was settled by the
+	// last worker; the select above may see both.
+	cut = cut || p.ctxCut.Load()
 	p.hcancel(ErrClosed)
 	// A stop may still be handing back the last items it took: count
 	// them once it is done.
@@ -382,7 +403,8 @@ func (p *Pool[T]) Close() {
 // every handler has returned, then returns nil. If ctx is done first, Stop
 // cuts the drain short: it cancels the handlers' context, hands every
 // queued item back (see OnUnprocessed), logs the counts, and returns nil
-// without waiting for the handlers; Run returns once they have, with an
+// without waiting for the handlers (the items they give up on because of
+// the cancellation are handed back as they return); Run returns once they have, with an
 // ErrUnprocessed error if items were given up with no OnUnprocessed to
 // take them. Nothing was lost, so the cut is not a failure of its own. On
 // a pool whose Run never started, Stop returns an error wrapping ctx.Err()
@@ -394,8 +416,21 @@ func (p *Pool[T]) Close() {
 // drain the queue, so that go pool.Run(ctx) followed by pool.Stop(ctx)
 // drains like it reads; give ctx a deadline if Run might never be called.
 // After Run returned, Stop returns nil at once.
+//
+// A handler must not wait for its own pool to stop: when ctx is the
+// handler's context, or derived from it, Stop closes the pool like Close
+// and returns an error at once instead of waiting forever. Stop panics if
+// ctx is nil.
 func (p *Pool[T]) Stop(ctx context.Context) error {
 	p.check("Stop")
+	if ctx == nil {
+		panic("shepherd: pool " + quote(p.pathNow()) + ": Stop(nil): pass a context; its deadline bounds the drain, after which the queue is handed back")
+	}
+	if ctx.Value(ownPool{p}) != nil {
+		p.Close()
+		return errors.New("shepherd: pool " + quote(p.pathNow()) + ": Stop called by one of its own handlers, which Stop would wait for forever; " +
+			"the pool is closed and drains, but Stop did not wait: call Close from a handler, and Stop from outside the pool")
+	}
 	p.Close()
 	select {
 	case <-p.finished:
@@ -420,6 +455,10 @@ func (p *Pool[T]) Stop(ctx context.Context) error {
 	return nil
 }
 
+// ownPool marks the context of a pool's handlers, so that Stop can tell
+// when it is called by one of them.
+type ownPool struct{ p any }
+
 func (p *Pool[T]) pathNow() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -441,46 +480,13 @@ func (p *Pool[T]) abort(cause error) {
 			cancel(cause)
 		}
 	}
-	p.handMu.Lock()
-	for e := range p.queue {
-		p.handBackLocked(e)
-	}
-	p.handMu.Unlock()
+	p.handBack(func() (entry[T], bool) {
+		e, ok := <-p.queue
+		return e, ok
+	})
 	if first {
 		p.log(slog.LevelWarn, "shepherd: pool stopped before its queue drained", cause)
 	}
-}
-
-func (p *Pool[T]) handBack(e entry[T]) {
-	p.handMu.Lock()
-	defer p.handMu.Unlock()
-	p.handBackLocked(e)
-}
-
-func (p *Pool[T]) handBackLocked(e entry[T]) {
-	p.handedBack.Add(1)
-	if p.onUnprocessed == nil {
-		return
-	}
-	p.mu.Lock()
-	path, ev := p.path, p.ev
-	p.mu.Unlock()
-	if err := Catch(path, func() error { p.onUnprocessed(e.item); return nil }); err != nil {
-		ev.failed(path, err)
-		p.mu.Lock()
-		p.errs = multierr.Append(p.errs, err)
-		p.mu.Unlock()
-	}
-}
-
-// unprocessed returns the error for items given up without OnUnprocessed.
-func (p *Pool[T]) unprocessed() error {
-	n := p.handedBack.Load()
-	if p.onUnprocessed != nil || n == 0 {
-		return nil
-	}
-	return &TaskError{Path: p.pathNow(), Err: fmt.Errorf("%w: %d accepted %s dropped at stop; pass OnUnprocessed to get such items back",
-		ErrUnprocessed, n, plural(int(n), "item", "items"))}
 }
 
 // work is a worker goroutine: it handles items until the queue is closed
@@ -498,6 +504,14 @@ func (p *Pool[T]) work(slot int) {
 			go p.work(slot)
 		}
 		if p.live.Add(-1) == 0 {
+			// Every item has been handled or handed back: if Run's ctx
+			// is done by now, it cut the drain short (or there was
+			// nothing left to cut), and Run reports it.
+			select {
+			case <-p.runDone:
+				p.ctxCut.Store(true)
+			default:
+			}
 			close(p.finished)
 		}
 	}()
@@ -507,8 +521,8 @@ func (p *Pool[T]) work(slot int) {
 }
 
 // loop takes items from the queue and handles them, or hands them back
-// once the pool is aborted, until the queue is closed and empty; then it
-// reports true. A handler that panics ends the loop early: the panic is
+// once the handlers' context is done, until the queue is closed and empty;
+// then it reports true. A handler that panics ends the loop early: the panic is
 // recovered, reported as that item's failure, and loop reports false so
 // that work calls it again. Recovering once per panic rather than once per
 // item keeps the cost of a deferred call off the hot path.
@@ -531,9 +545,14 @@ func (p *Pool[T]) loop(w *workerStats) (drained bool) {
 		p.itemFailed(path, exitError(path, r))
 	}()
 	for e = range p.queue {
-		if p.aborted.Load() {
-			p.handBack(e)
+		// Checked before each item, so that none is started once Run's
+		// ctx is done or the pool is aborted: a non-blocking receive on
+		// an open channel takes no lock.
+		select {
+		case <-p.hdone:
+			p.handBackOne(e)
 			continue
+		default:
 		}
 		inHandler = true
 		err := p.handle(p.hctx, e.item)
@@ -542,19 +561,42 @@ func (p *Pool[T]) loop(w *workerStats) (drained bool) {
 			w.done.Add(1)
 			continue
 		}
-		w.failed.Add(1)
-		path := p.itemPath(e)
-		p.itemFailed(path, attribute(path, err))
+		p.handlerFailed(w, e, err)
 	}
 	return true
 }
 
+// handlerFailed deals with an item whose handler returned err. If the
+// handlers' context is done and err only echoes it, the stop interrupted
+// the item before it was handled: it is handed back, not reported, since a
+// shutdown's cancellation is no failure. Any other error is the item's
+// failure.
+func (p *Pool[T]) handlerFailed(w *workerStats, e entry[T], err error) {
+	if echoes(p.hctx, err) {
+		p.interrupted.Add(1)
+		p.handBackOne(e)
+		return
+	}
+	w.failed.Add(1)
+	path := p.itemPath(e)
+	p.itemFailed(path, attribute(path, err))
+}
+
 // itemPath names an item in failure reports: the pool's path and the
-// item's key or position.
+// item's key or position. ItemKey runs on a goroutine of its own, so that
+// a runtime.Goexit in it ends only that goroutine, and the report of the
+// failure is still made; a panic in it is recovered. Either way the
+// position stands in for the key. Only failures pay for the goroutine.
 func (p *Pool[T]) itemPath(e entry[T]) string {
 	key := ""
 	if p.key != nil {
-		_ = Catch(p.path, func() error { key = p.key(e.item); return nil })
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			defer func() { _ = recover() }()
+			key = p.key(e.item)
+		}()
+		<-done
 	}
 	if key == "" {
 		key = strconv.FormatInt(e.seq, 10)
@@ -597,6 +639,7 @@ func (p *Pool[T]) log(level slog.Level, msg string, err error) {
 		slog.Int64("failed", s.Failed),
 		slog.Int64("panicked", s.Panicked),
 		slog.Int64("handed_back", s.HandedBack),
+		slog.Int64("interrupted", s.Interrupted),
 	}
 	if err != nil {
 		attrs = append(attrs, slog.Any("cause", err))

@@ -17,6 +17,17 @@ import (
 // number of workers. Each library gets its idiom for it: a channel and N
 // goroutines, errgroup.SetLimit, a bounded pool, a Group with Limit, or
 // ForEach over a slice.
+//
+// raw, the baseline every library is paired with, is N goroutines reading
+// a channel buffered like the queue of a shepherd Pool made without
+// QueueSize: shepherd.DefaultQueuePerWorker (16) items per worker, 128 for
+// W2's 8 workers. raw-unbuffered, the same on an unbuffered channel, is an
+// extra for reference only: an unbuffered hand-off costs several times a
+// buffered one, so a ratio against it says little about a library.
+//
+// The functions the libraries run per item are built before the timed loop,
+// for every library alike, so that allocations per item count the
+// library's own and not the benchmark's closures.
 
 const (
 	poolItems   = 100_000
@@ -24,16 +35,18 @@ const (
 )
 
 // A feeder returns an op that hands the items 0..n-1 to handle on workers
-// goroutines and waits until every item was handled.
+// goroutines and waits until every item was handled. Its work before
+// returning the op is not timed.
 type feeder struct {
 	name string
 	make func(b *testing.B, n, workers int, handle func(int)) func()
 }
 
-var feeders = []feeder{
-	{"raw", func(b *testing.B, n, workers int, handle func(int)) func() {
+// rawFeeder is raw with a channel of the given capacity per worker.
+func rawFeeder(name string, perWorker int) feeder {
+	return feeder{name, func(b *testing.B, n, workers int, handle func(int)) func() {
 		return func() {
-			ch := make(chan int)
+			ch := make(chan int, perWorker*workers)
 			var wg sync.WaitGroup
 			for range workers {
 				wg.Add(1)
@@ -50,12 +63,30 @@ var feeders = []feeder{
 			close(ch)
 			wg.Wait()
 		}
-	}},
+	}}
+}
+
+// prebuilt returns the function mk makes for each item 0..n-1, built once
+// outside the timed op.
+func prebuilt[F any](n int, mk func(i int) F) []F {
+	fns := make([]F, n)
+	for i := range fns {
+		fns[i] = mk(i)
+	}
+	return fns
+}
+
+var feeders = []feeder{
+	rawFeeder("raw", shepherd.DefaultQueuePerWorker), // feeders[0]: every other is paired with it
+	rawFeeder("raw-unbuffered", 0),
 	{"shepherd-group", func(b *testing.B, n, workers int, handle func(int)) func() {
+		fns := prebuilt(n, func(i int) func(context.Context) error {
+			return func(context.Context) error { handle(i); return nil }
+		})
 		return func() {
 			g := shepherd.NewGroup(context.Background(), shepherd.Limit(workers))
-			for i := range n {
-				g.Go("item", func(context.Context) error { handle(i); return nil })
+			for _, fn := range fns {
+				g.Go("item", fn)
 			}
 			if err := g.Wait(); err != nil {
 				b.Fatal(err)
@@ -75,11 +106,12 @@ var feeders = []feeder{
 		}
 	}},
 	{"errgroup", func(b *testing.B, n, workers int, handle func(int)) func() {
+		fns := prebuilt(n, func(i int) func() error { return func() error { handle(i); return nil } })
 		return func() {
 			g, _ := errgroup.WithContext(context.Background())
 			g.SetLimit(workers)
-			for i := range n {
-				g.Go(func() error { handle(i); return nil })
+			for _, fn := range fns {
+				g.Go(fn)
 			}
 			if err := g.Wait(); err != nil {
 				b.Fatal(err)
@@ -87,10 +119,11 @@ var feeders = []feeder{
 		}
 	}},
 	{"conc", func(b *testing.B, n, workers int, handle func(int)) func() {
+		fns := prebuilt(n, func(i int) func() { return func() { handle(i) } })
 		return func() {
 			p := pool.New().WithMaxGoroutines(workers)
-			for i := range n {
-				p.Go(func() { handle(i) })
+			for _, fn := range fns {
+				p.Go(fn)
 			}
 			p.Wait()
 		}
@@ -117,10 +150,11 @@ var feeders = []feeder{
 		p := pond.NewPool(workers)
 		b.Cleanup(p.StopAndWait)
 		var wg sync.WaitGroup
+		fns := prebuilt(n, func(i int) func() { return func() { handle(i); wg.Done() } })
 		return func() {
 			wg.Add(n)
-			for i := range n {
-				if err := p.Go(func() { handle(i); wg.Done() }); err != nil {
+			for _, fn := range fns {
+				if err := p.Go(fn); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -164,10 +165,87 @@ func TestShortBudgetHandsReportsBack(t *testing.T) {
 	}
 	log := p.stderr.String()
 	stopped := counts(t, log, "shepherd: pool stopped")
-	if stopped["submitted"] != 5 || stopped["failed"] != 1 || stopped["handed_back"] != 4 {
-		t.Errorf("when the pool stopped: %v; want 1 cut short in flight and 4 handed back", stopped)
+	if stopped["submitted"] != 5 || stopped["failed"] != 0 || stopped["handed_back"] != 5 || stopped["interrupted"] != 1 {
+		t.Errorf("when the pool stopped: %v; want all 5 handed back, the 1 cut short in flight among them", stopped)
 	}
-	if n := strings.Count(log, "report not sent before shutdown"); n != 4 {
-		t.Errorf("%d reports handed back in the log; want 4:\n%s", n, log)
+	if n := strings.Count(log, "report not sent before shutdown"); n != 5 {
+		t.Errorf("%d reports handed back in the log; want 5:\n%s", n, log)
+	}
+	if strings.Contains(log, "level=ERROR") {
+		t.Errorf("a shutdown's cancellation logged as an error:\n%s", log)
+	}
+}
+
+// TestSIGTERMUnderLoadLosesNoReport drives the example with concurrent
+// clients on loopback, sends SIGTERM in the middle of the load, with a
+// shutdown budget of 1s, far less than the queued work needs: every report
+// answered with 200 must have been sent or handed back, and the pool's
+// books must agree with what the program printed.
+func TestSIGTERMUnderLoadLosesNoReport(t *testing.T) {
+	p := start(t, "-workers", "2", "-queue", "100", "-report-time", "100ms", "-wait", "100ms", "-shutdown", "1s")
+	const clients = 16
+	client := &http.Client{
+		Transport: &http.Transport{MaxIdleConnsPerHost: clients},
+		Timeout:   30 * time.Second,
+	}
+	defer client.CloseIdleConnections()
+	var ok200, other atomic.Int64
+	loaded := make(chan struct{})
+	var loadedOnce sync.Once
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				resp, err := client.Get("http://" + p.api + "/ping")
+				if err != nil {
+					return // the server has closed: the load ends
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					other.Add(1)
+					continue
+				}
+				// 100 fill the queue at once; the rest come as the
+				// workers make room, five a second each.
+				if ok200.Add(1) == 120 {
+					loadedOnce.Do(func() { close(loaded) })
+				}
+			}
+		}()
+	}
+	select {
+	case <-loaded:
+	case <-p.exited:
+		t.Fatalf("example exited under load; stderr:\n%s", p.stderr)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	code := p.wait(t, 15*time.Second)
+	wg.Wait()
+	log := p.stderr.String()
+	if code != 0 {
+		t.Fatalf("exit code %d; want 0: nothing was lost; stderr:\n%s", code, log)
+	}
+	p.mu.Lock()
+	sent := strings.Count(strings.Join(p.stdout, "\n"), "report: ping pong")
+	p.mu.Unlock()
+	handedBack := strings.Count(log, "report not sent before shutdown")
+	stopped := counts(t, log, "shepherd: pool stopped")
+	t.Logf("answered 200: %d, otherwise: %d; sent %d, handed back %d; pool: %v", ok200.Load(), other.Load(), sent, handedBack, stopped)
+	if int64(sent+handedBack) < ok200.Load() {
+		t.Errorf("%d reports answered 200 but only %d sent and %d handed back: reports were lost", ok200.Load(), sent, handedBack)
+	}
+	if stopped["submitted"] != sent+handedBack || stopped["done"] != sent || stopped["handed_back"] != handedBack || stopped["failed"] != 0 {
+		t.Errorf("the pool counted %v; the program sent %d and handed back %d: each accepted report must be one or the other, once", stopped, sent, handedBack)
+	}
+	if handedBack == 0 {
+		t.Errorf("nothing handed back: the budget was meant to run out with reports still queued")
+	}
+	if strings.Contains(log, "level=ERROR") {
+		t.Errorf("an error was logged; a shutdown's cancellations are not failures:\n%s", log)
 	}
 }
