@@ -69,7 +69,6 @@ type Pool[T any] struct {
 	queue    chan entry[T]
 	handle   func(ctx context.Context, item T) error
 	hctx     context.Context // the context handlers get; set by Run
-	hdone    <-chan struct{} // hctx.Done(): once closed, no item is started
 	runDone  <-chan struct{} // Run's ctx.Done()
 
 	name          string
@@ -337,7 +336,7 @@ func (p *Pool[T]) Run(ctx context.Context) error {
 	// once it is done. It marks itself as this pool's, for Stop.
 	hctx := context.WithValue(taskContext(ctx, p.path, p.ev), ownPool{p}, true)
 	p.hctx, p.hcancel = context.WithCancelCause(hctx)
-	p.hdone, p.runDone = p.hctx.Done(), ctx.Done()
+	p.runDone = ctx.Done()
 	p.mu.Unlock()
 
 	cut := false
@@ -546,13 +545,12 @@ func (p *Pool[T]) loop(w *workerStats) (drained bool) {
 	}()
 	for e = range p.queue {
 		// Checked before each item, so that none is started once Run's
-		// ctx is done or the pool is aborted: a non-blocking receive on
-		// an open channel takes no lock.
-		select {
-		case <-p.hdone:
+		// ctx is done or the pool is aborted. hctx is a cancelCtx, whose
+		// Err is one atomic load: cheaper than a non-blocking receive on
+		// its Done channel, which is a call into the runtime.
+		if p.hctx.Err() != nil {
 			p.handBackOne(e)
 			continue
-		default:
 		}
 		inHandler = true
 		err := p.handle(p.hctx, e.item)
