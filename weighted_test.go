@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/shepherd-go/shepherd"
 )
@@ -187,16 +188,24 @@ func TestGroupWeightedCancelWhileBlocked(t *testing.T) {
 
 // TestGroupWeightedFailureBeatsFreedWeight: a task that fails gives its
 // weight back only after it has cancelled the group, so a GoWeighted
-// waiting for that weight never starts its task. Releasing the weight in
-// a wrapper around fn, as a hand-built errgroup+semaphore does, would let
-// it start in the gap.
+// waiting for that weight never starts its task. Releasing the weight in a
+// wrapper around fn, as a hand-built errgroup+semaphore does, lets it start
+// while the failure is being recorded: the slow OnEvent hook here (a
+// second of synctest's clock, while the failure is reported) holds that
+// gap open.
 func TestGroupWeightedFailureBeatsFreedWeight(t *testing.T) {
-	for range 50 {
-		synctest.Test(t, func(t *testing.T) {
-			g := shepherd.NewGroup(context.Background(), shepherd.Budget(1))
+	synctest.Test(t, func(t *testing.T) {
+		slowHook := shepherd.OnEvent(func(e shepherd.Event) {
+			if e.Kind == shepherd.EventFailed {
+				time.Sleep(time.Second)
+			}
+		})
+		var ran atomic.Bool
+		sup := shepherd.NewSupervisor("app", slowHook)
+		sup.Add("batch", shepherd.ServiceFunc(func(ctx context.Context) error {
+			g := shepherd.NewGroup(ctx, shepherd.Budget(1))
 			fail := make(chan struct{})
 			g.GoWeighted("first", 1, func(context.Context) error { <-fail; return errBoom })
-			var ran atomic.Bool
 			returned := make(chan struct{})
 			go func() {
 				defer close(returned)
@@ -205,14 +214,15 @@ func TestGroupWeightedFailureBeatsFreedWeight(t *testing.T) {
 			synctest.Wait()
 			close(fail)
 			<-returned
-			if err := g.Wait(); !errors.Is(err, errBoom) {
-				t.Errorf("Wait() = %v; want errBoom", err)
-			}
-			if ran.Load() {
-				t.Error("a task waiting for the weight of a failed task started after the failure")
-			}
-		})
-	}
+			return g.Wait()
+		}))
+		if err := sup.Run(context.Background()); !errors.Is(err, errBoom) {
+			t.Errorf("Run() = %v; want errBoom", err)
+		}
+		if ran.Load() {
+			t.Error("a task waiting for the weight of a failed task started after the failure")
+		}
+	})
 }
 
 // TestGroupWeightTooHeavy: a task heavier than the whole budget fails at
