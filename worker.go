@@ -90,12 +90,16 @@ type Pool[T any] struct {
 	hcancel context.CancelCauseFunc
 	stopErr error // the failure that stopped a StopOnError pool
 	errs    error // panics of OnUnprocessed
+
+	weights *poolWeights[T] // ItemWeight and MaxWeight (pool_weight.go), nil without
+	size    poolSize        // the number of workers, for Resize (pool_resize.go)
 }
 
 // entry is an item with its position, for failure reports.
 type entry[T any] struct {
 	item T
-	seq  int64
+	seq  int64 // -1 for a Resize's stop signal to a surplus worker (pool_resize.go)
+	w    int64 // the weight the item holds (pool_weight.go), 0 without ItemWeight
 }
 
 type poolState int
@@ -157,6 +161,7 @@ func NewPool[T any](name string, workers int, handle func(ctx context.Context, i
 	if cfg.itemKey != nil {
 		p.key = poolFunc[func(T) string](name, "ItemKey", cfg.itemKey)
 	}
+	p.weights = newPoolWeights[T](name, &cfg)
 	return p
 }
 
@@ -183,12 +188,20 @@ func (p *Pool[T]) Submit(ctx context.Context, item T) error {
 	if ctx == nil {
 		panic("shepherd: pool " + quote(p.name) + ": Submit(nil, item): pass the caller's context; it bounds the wait for room")
 	}
+	if p.weights != nil {
+		return p.submitWeighted(ctx, item)
+	}
+	return p.submit(ctx, item, 0)
+}
+
+// submit is Submit for an item holding weight w.
+func (p *Pool[T]) submit(ctx context.Context, item T, w int64) error {
 	n := p.seq.Add(1)
 	if n&closedBit != 0 {
 		p.rejected.Add(1)
 		return p.errClosed
 	}
-	e := entry[T]{item: item, seq: n - 1}
+	e := entry[T]{item: item, seq: n - 1, w: w}
 	select {
 	case p.queue <- e:
 		p.leave()
@@ -219,13 +232,21 @@ func (p *Pool[T]) Submit(ctx context.Context, item T) error {
 // With QueueSize(0) it succeeds only when a worker is idle.
 func (p *Pool[T]) TrySubmit(item T) error {
 	p.check("TrySubmit")
+	if p.weights != nil {
+		return p.trySubmitWeighted(item)
+	}
+	return p.trySubmit(item, 0)
+}
+
+// trySubmit is TrySubmit for an item holding weight w.
+func (p *Pool[T]) trySubmit(item T, w int64) error {
 	n := p.seq.Add(1)
 	if n&closedBit != 0 {
 		p.rejected.Add(1)
 		return p.errClosed
 	}
 	select {
-	case p.queue <- entry[T]{item: item, seq: n - 1}:
+	case p.queue <- entry[T]{item: item, seq: n - 1, w: w}:
 		p.leave()
 		return nil
 	default:
@@ -259,6 +280,9 @@ func (p *Pool[T]) closeQueue() { p.queueOnce.Do(func() { close(p.queue) }) }
 func (p *Pool[T]) close() {
 	p.closeOnce.Do(func() {
 		close(p.closing)
+		if p.weights != nil {
+			p.weights.stop() // Submit calls waiting for weight return ErrClosed
+		}
 		n := p.seq.Or(closedBit)
 		p.closedAt.Store(n)
 		if p.left.Load() == n {
@@ -326,10 +350,7 @@ func (p *Pool[T]) Run(ctx context.Context) error {
 		cut = true
 		p.abort(context.Cause(ctx))
 	}
-	p.live.Store(int32(p.workers))
-	for i := range p.workers {
-		go p.work(i)
-	}
+	p.startWorkers() // pool_resize.go
 	Ready(ctx)
 	select {
 	case <-p.finished:
@@ -458,6 +479,13 @@ func (p *Pool[T]) handBack(e entry[T]) {
 }
 
 func (p *Pool[T]) handBackLocked(e entry[T]) {
+	if e.seq < 0 {
+		p.size.pills.Add(-1) // a Resize's signal, not an item (pool_resize.go)
+		return
+	}
+	if e.w != 0 {
+		p.weights.release(e.w)
+	}
 	p.handedBack.Add(1)
 	if p.onUnprocessed == nil {
 		return
@@ -485,9 +513,8 @@ func (p *Pool[T]) unprocessed() error {
 
 // work is a worker goroutine: it handles items until the queue is closed
 // and empty.
-func (p *Pool[T]) work(slot int) {
+func (p *Pool[T]) work(w *workerStats) {
 	setLabels(p.hctx)
-	w := &p.stats[slot]
 	exited := true
 	defer func() {
 		if exited {
@@ -495,7 +522,7 @@ func (p *Pool[T]) work(slot int) {
 			// whatever we do; the item was counted as failed, and a new
 			// worker takes this one's place.
 			p.live.Add(1)
-			go p.work(slot)
+			go p.work(w)
 		}
 		if p.live.Add(-1) == 0 {
 			close(p.finished)
@@ -522,6 +549,9 @@ func (p *Pool[T]) loop(w *workerStats) (drained bool) {
 			return
 		}
 		r := recover()
+		if e.w != 0 {
+			p.weights.release(e.w)
+		}
 		path := p.itemPath(e)
 		if r != nil {
 			w.panicked.Add(1)
@@ -531,6 +561,10 @@ func (p *Pool[T]) loop(w *workerStats) (drained bool) {
 		p.itemFailed(path, exitError(path, r))
 	}()
 	for e = range p.queue {
+		if e.seq < 0 { // a Resize made this worker surplus (pool_resize.go)
+			p.retire(w)
+			return true
+		}
 		if p.aborted.Load() {
 			p.handBack(e)
 			continue
@@ -538,6 +572,9 @@ func (p *Pool[T]) loop(w *workerStats) (drained bool) {
 		inHandler = true
 		err := p.handle(p.hctx, e.item)
 		inHandler = false
+		if e.w != 0 {
+			p.weights.release(e.w)
+		}
 		if err == nil {
 			w.done.Add(1)
 			continue

@@ -1,0 +1,173 @@
+package shepherd
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync/atomic"
+
+	"golang.org/x/sync/semaphore"
+)
+
+// ItemWeight gives each item of the pool a weight, such as its size in
+// bytes, and MaxWeight bounds the total weight of the items in the pool:
+// those queued and those being handled. Submit blocks while an item's
+// weight would take the pool over MaxWeight, in order of arrival (a heavy
+// item is not overtaken by a stream of light ones), until ctx is done or
+// the pool stops accepting; TrySubmit returns ErrQueueFull instead. An
+// item gives its weight back when its handler returns or when it is
+// handed back. QueueSize still bounds the number of queued items.
+//
+// fn is called once per Submit or TrySubmit, in the caller's goroutine,
+// before the item is queued. Submit returns an error, and does not take
+// the item, when fn panics, returns a negative weight, or returns more
+// than MaxWeight (that error wraps ErrTooHeavy: such an item could never
+// fit). A weight of 0 holds nothing.
+//
+// ItemWeight needs MaxWeight, and fn must take the pool's item type:
+// NewPool panics otherwise.
+func ItemWeight[T any](fn func(item T) int64) PoolOption {
+	return func(c *poolConfig) { c.itemWeight = fn }
+}
+
+// MaxWeight bounds the total weight of the items queued and being handled
+// in the pool to n; see ItemWeight, which it needs. n must be at least 1.
+func MaxWeight(n int64) PoolOption {
+	return func(c *poolConfig) { c.maxWeight, c.maxWeightSet = n, true }
+}
+
+// poolWeights is the weighted capacity of a pool made with ItemWeight.
+type poolWeights[T any] struct {
+	of   func(T) int64
+	max  int64
+	sem  *semaphore.Weighted
+	held atomic.Int64 // weight of the accepted items not yet handled or handed back
+
+	// closed is cancelled when the pool stops accepting, so that Submit
+	// calls waiting for weight return ErrClosed.
+	closed context.Context
+	stop   context.CancelFunc
+
+	name    string
+	errFull error
+}
+
+// newPoolWeights checks the weight options; nil without them.
+func newPoolWeights[T any](name string, c *poolConfig) *poolWeights[T] {
+	switch {
+	case c.itemWeight == nil && !c.maxWeightSet:
+		return nil
+	case c.itemWeight == nil:
+		panic("shepherd: NewPool(" + quote(name) + "): MaxWeight without ItemWeight; pass ItemWeight to say what each item weighs, or use QueueSize to bound the number of items")
+	case !c.maxWeightSet:
+		panic("shepherd: NewPool(" + quote(name) + "): ItemWeight without MaxWeight; pass MaxWeight(n) to bound the weight of the items in the pool")
+	case c.maxWeight < 1:
+		panic("shepherd: NewPool(" + quote(name) + "): MaxWeight(" + strconv.FormatInt(c.maxWeight, 10) + ") must be at least 1")
+	}
+	ws := &poolWeights[T]{
+		of:   poolFunc[func(T) int64](name, "ItemWeight", c.itemWeight),
+		max:  c.maxWeight,
+		sem:  semaphore.NewWeighted(c.maxWeight),
+		name: name,
+		errFull: &scopedError{"shepherd: pool " + quote(name) + ": weight full (MaxWeight " + strconv.FormatInt(c.maxWeight, 10) +
+			"); shed the item, or use Submit to wait for room", ErrQueueFull},
+	}
+	ws.closed, ws.stop = context.WithCancel(context.Background())
+	return ws
+}
+
+// weigh returns the weight of item, or the error Submit returns for it: a
+// panic in ItemWeight is the submitter's error, not a crash.
+func (ws *poolWeights[T]) weigh(item T) (w int64, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			w, err = 0, newPanicError(ws.name+" (ItemWeight)", r)
+		}
+	}()
+	w = ws.of(item)
+	switch {
+	case w < 0:
+		return 0, errors.New("shepherd: pool " + quote(ws.name) + ": ItemWeight returned " + strconv.FormatInt(w, 10) +
+			"; a weight must not be negative")
+	case w > ws.max:
+		return 0, &scopedError{"shepherd: pool " + quote(ws.name) + ": an item of weight " + strconv.FormatInt(w, 10) +
+			" is more than the pool's whole MaxWeight(" + strconv.FormatInt(ws.max, 10) + ") and could never fit; raise MaxWeight or split the item", ErrTooHeavy}
+	}
+	return w, nil
+}
+
+// acquire takes w of the pool's weight, waiting until ctx is done or the
+// pool stops accepting; errClosed is the error for the latter.
+func (ws *poolWeights[T]) acquire(ctx context.Context, w int64, errClosed error) error {
+	if !ws.sem.TryAcquire(w) {
+		if ws.closed.Err() != nil {
+			return errClosed
+		}
+		// Only a call that has to wait pays for the context that ends
+		// the wait when the pool closes.
+		wctx, cancel := context.WithCancel(ctx)
+		unhook := context.AfterFunc(ws.closed, cancel)
+		err := ws.sem.Acquire(wctx, w)
+		unhook()
+		cancel()
+		if err != nil {
+			if ctx.Err() == nil {
+				return errClosed
+			}
+			return ctx.Err()
+		}
+	}
+	ws.held.Add(w)
+	return nil
+}
+
+// release gives back the weight of an item handled or handed back.
+func (ws *poolWeights[T]) release(w int64) {
+	ws.held.Add(-w)
+	ws.sem.Release(w)
+}
+
+// submitWeighted is Submit for a pool made with ItemWeight: the item holds
+// its weight from before it is queued until it is handled or handed back.
+func (p *Pool[T]) submitWeighted(ctx context.Context, item T) error {
+	w, err := p.weights.weigh(item)
+	if err != nil {
+		return err
+	}
+	if err := p.weights.acquire(ctx, w, p.errClosed); err != nil {
+		return err
+	}
+	if err := p.submit(ctx, item, w); err != nil {
+		p.weights.release(w)
+		return err
+	}
+	return nil
+}
+
+// trySubmitWeighted is TrySubmit for a pool made with ItemWeight.
+func (p *Pool[T]) trySubmitWeighted(item T) error {
+	w, err := p.weights.weigh(item)
+	if err != nil {
+		return err
+	}
+	if !p.weights.sem.TryAcquire(w) {
+		if p.weights.closed.Err() != nil {
+			return p.errClosed
+		}
+		return p.weights.errFull
+	}
+	p.weights.held.Add(w)
+	if err := p.trySubmit(item, w); err != nil {
+		p.weights.release(w)
+		return err
+	}
+	return nil
+}
+
+// weightHeld is the weight Stats reports: 0 without ItemWeight.
+func (p *Pool[T]) weightHeld() int64 {
+	if p.weights == nil {
+		return 0
+	}
+	return p.weights.held.Load()
+}
