@@ -43,10 +43,13 @@ type poolWeights[T any] struct {
 	sem  *semaphore.Weighted
 	held atomic.Int64 // weight of the accepted items not yet handled or handed back
 
-	// closed is cancelled when the pool stops accepting, so that Submit
-	// calls waiting for weight return ErrClosed.
-	closed context.Context
-	stop   context.CancelFunc
+	// The semaphore holds twice max, and a reserve of max of it is taken
+	// until the pool stops accepting. Giving the reserve back then grants
+	// the Submit calls waiting for weight, in turn, and each of them,
+	// seeing closed, gives its weight back and returns ErrClosed. So a
+	// waiting Submit needs no context of its own to learn of the close:
+	// it waits on the caller's, as a hand-built one does.
+	closed atomic.Bool
 
 	name    string
 	errFull error
@@ -61,18 +64,18 @@ func newPoolWeights[T any](name string, c *poolConfig) *poolWeights[T] {
 		panic("shepherd: NewPool(" + quote(name) + "): MaxWeight without ItemWeight; pass ItemWeight to say what each item weighs, or use QueueSize to bound the number of items")
 	case !c.maxWeightSet:
 		panic("shepherd: NewPool(" + quote(name) + "): ItemWeight without MaxWeight; pass MaxWeight(n) to bound the weight of the items in the pool")
-	case c.maxWeight < 1:
-		panic("shepherd: NewPool(" + quote(name) + "): MaxWeight(" + strconv.FormatInt(c.maxWeight, 10) + ") must be at least 1")
+	case c.maxWeight < 1 || c.maxWeight > maxMaxWeight:
+		panic("shepherd: NewPool(" + quote(name) + "): MaxWeight(" + strconv.FormatInt(c.maxWeight, 10) + ") must be from 1 to 1<<62")
 	}
 	ws := &poolWeights[T]{
 		of:   poolFunc[func(T) int64](name, "ItemWeight", c.itemWeight),
 		max:  c.maxWeight,
-		sem:  semaphore.NewWeighted(c.maxWeight),
+		sem:  semaphore.NewWeighted(2 * c.maxWeight),
 		name: name,
 		errFull: &scopedError{"shepherd: pool " + quote(name) + ": weight full (MaxWeight " + strconv.FormatInt(c.maxWeight, 10) +
 			"); shed the item, or use Submit to wait for room", ErrQueueFull},
 	}
-	ws.closed, ws.stop = context.WithCancel(context.Background())
+	ws.sem.TryAcquire(c.maxWeight) // the reserve
 	return ws
 }
 
@@ -96,29 +99,31 @@ func (ws *poolWeights[T]) weigh(item T) (w int64, err error) {
 	return w, nil
 }
 
+// maxMaxWeight keeps twice MaxWeight, reserve included, an int64.
+const maxMaxWeight = 1 << 62
+
 // acquire takes w of the pool's weight, waiting until ctx is done or the
 // pool stops accepting; errClosed is the error for the latter.
 func (ws *poolWeights[T]) acquire(ctx context.Context, w int64, errClosed error) error {
-	if !ws.sem.TryAcquire(w) {
-		if ws.closed.Err() != nil {
-			return errClosed
-		}
-		// Only a call that has to wait pays for the context that ends
-		// the wait when the pool closes.
-		wctx, cancel := context.WithCancel(ctx)
-		unhook := context.AfterFunc(ws.closed, cancel)
-		err := ws.sem.Acquire(wctx, w)
-		unhook()
-		cancel()
-		if err != nil {
-			if ctx.Err() == nil {
-				return errClosed
-			}
-			return ctx.Err()
-		}
+	if ws.closed.Load() {
+		return errClosed
+	}
+	if err := ws.sem.Acquire(ctx, w); err != nil {
+		return err
+	}
+	if ws.closed.Load() {
+		ws.sem.Release(w)
+		return errClosed
 	}
 	ws.held.Add(w)
 	return nil
+}
+
+// stop is called once, when the pool stops accepting: it gives the reserve
+// back, which ends the wait of every Submit waiting for weight.
+func (ws *poolWeights[T]) stop() {
+	ws.closed.Store(true)
+	ws.sem.Release(ws.max)
 }
 
 // release gives back the weight of an item handled or handed back.
@@ -150,10 +155,10 @@ func (p *Pool[T]) trySubmitWeighted(item T) error {
 	if err != nil {
 		return err
 	}
+	if p.weights.closed.Load() {
+		return p.errClosed
+	}
 	if !p.weights.sem.TryAcquire(w) {
-		if p.weights.closed.Err() != nil {
-			return p.errClosed
-		}
 		return p.weights.errFull
 	}
 	p.weights.held.Add(w)

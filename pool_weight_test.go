@@ -253,7 +253,7 @@ func TestPoolWeightMisuse(t *testing.T) {
 		{[]shepherd.PoolOption{shepherd.ItemWeight(weightOf)},
 			`shepherd: NewPool("p"): ItemWeight without MaxWeight; pass MaxWeight(n) to bound the weight of the items in the pool`},
 		{[]shepherd.PoolOption{shepherd.ItemWeight(weightOf), shepherd.MaxWeight(0)},
-			`shepherd: NewPool("p"): MaxWeight(0) must be at least 1`},
+			`shepherd: NewPool("p"): MaxWeight(0) must be from 1 to 1<<62`},
 		{[]shepherd.PoolOption{shepherd.ItemWeight(func(s string) int64 { return 1 }), shepherd.MaxWeight(1)},
 			`shepherd: NewPool("p"): ItemWeight takes a func(string) int64 but the pool's items are shepherd_test.sized; pass a func(shepherd_test.sized) int64`},
 	} {
