@@ -17,8 +17,9 @@ import (
 // engineers build by hand: errgroup with semaphore.Weighted, acquiring
 // before g.Go and releasing when the task returns; for a pool, a channel of
 // weightedQueue slots read by weightedWorkers goroutines, with the weight
-// acquired before the send and released after the handler. Each shepherd
-// op is paired with a run of the hand-built one (raw-ratio).
+// acquired before the send and released after the handler. The
+// hand-built version is the sub-benchmark "raw", and each shepherd op is
+// paired with a run of it (raw-ratio).
 
 const (
 	weightedTasks   = 10_000
@@ -94,7 +95,7 @@ func handBuiltPool(b *testing.B) func() {
 
 func BenchmarkWeightedGroup(b *testing.B) {
 	base := handBuiltGroup(b)
-	b.Run("errgroup+semaphore", func(b *testing.B) { perTask(b, weightedTasks, base, nil) })
+	b.Run("raw", func(b *testing.B) { perTask(b, weightedTasks, base, nil) })
 	b.Run("shepherd", func(b *testing.B) {
 		perTask(b, weightedTasks, func() {
 			g := shepherd.NewGroup(context.Background(), shepherd.Budget(weightedBudget))
@@ -110,7 +111,7 @@ func BenchmarkWeightedGroup(b *testing.B) {
 
 func BenchmarkWeightedPool(b *testing.B) {
 	base := handBuiltPool(b)
-	b.Run("chan+semaphore", func(b *testing.B) { perTask(b, weightedTasks, base, nil) })
+	b.Run("raw", func(b *testing.B) { perTask(b, weightedTasks, base, nil) })
 	b.Run("shepherd", func(b *testing.B) {
 		handle := func(_ context.Context, w int64) error { weightedWork(w); return nil }
 		weight := shepherd.ItemWeight(func(w int64) int64 { return w })
@@ -135,8 +136,9 @@ func BenchmarkWeightedPool(b *testing.B) {
 // BenchmarkWeightedAccounting is the choice of the weighted semaphore
 // behind Budget and MaxWeight: x/sync's semaphore.Weighted against
 // fifoWeighted, a hand-written one of the same contract (FIFO,
-// context-aware) that keeps its waiters in a slice instead of a list. Each
-// op is the hand-built group above on the one or the other.
+// context-aware) that keeps its waiters in a slice instead of a list (the
+// sub-benchmark "raw"). Each op is the hand-built group above on the one
+// or the other.
 func BenchmarkWeightedAccounting(b *testing.B) {
 	run := func(acquire func(context.Context, int64) error, release func(int64)) {
 		g, gctx := errgroup.WithContext(context.Background())
@@ -158,8 +160,8 @@ func BenchmarkWeightedAccounting(b *testing.B) {
 		s := &fifoWeighted{size: weightedBudget}
 		run(s.Acquire, s.Release)
 	}
-	b.Run("fifo-slice", func(b *testing.B) { perTask(b, weightedTasks, hand, nil) })
-	b.Run("x-sync-semaphore", func(b *testing.B) {
+	b.Run("raw", func(b *testing.B) { perTask(b, weightedTasks, hand, nil) })
+	b.Run("semaphore", func(b *testing.B) {
 		perTask(b, weightedTasks, func() {
 			s := semaphore.NewWeighted(weightedBudget)
 			run(s.Acquire, s.Release)
