@@ -132,41 +132,37 @@ func (ws *poolWeights[T]) release(w int64) {
 	ws.sem.Release(w)
 }
 
-// submitWeighted is Submit for a pool made with ItemWeight: the item holds
-// its weight from before it is queued until it is handled or handed back.
-func (p *Pool[T]) submitWeighted(ctx context.Context, item T) error {
-	w, err := p.weights.weigh(item)
+// take weighs item and takes its weight for Submit, waiting as acquire
+// does; it returns Submit's error if the item cannot be taken.
+func (ws *poolWeights[T]) take(ctx context.Context, item T, errClosed error) (int64, error) {
+	w, err := ws.weigh(item)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if err := p.weights.acquire(ctx, w, p.errClosed); err != nil {
-		return err
-	}
-	if err := p.submit(ctx, item, w); err != nil {
-		p.weights.release(w)
-		return err
-	}
-	return nil
+	return w, ws.acquire(ctx, w, errClosed)
 }
 
-// trySubmitWeighted is TrySubmit for a pool made with ItemWeight.
-func (p *Pool[T]) trySubmitWeighted(item T) error {
-	w, err := p.weights.weigh(item)
-	if err != nil {
-		return err
+// tryTake is take for TrySubmit: it does not wait.
+func (ws *poolWeights[T]) tryTake(item T, errClosed error) (int64, error) {
+	w, err := ws.weigh(item)
+	switch {
+	case err != nil:
+		return 0, err
+	case ws.closed.Load():
+		return 0, errClosed
+	case !ws.sem.TryAcquire(w):
+		return 0, ws.errFull
 	}
-	if p.weights.closed.Load() {
-		return p.errClosed
+	ws.held.Add(w)
+	return w, nil
+}
+
+// giveBack returns the weight of an item Submit or TrySubmit took but did
+// not queue. Without ItemWeight, w is 0 and ws nil.
+func (ws *poolWeights[T]) giveBack(w int64) {
+	if w != 0 {
+		ws.release(w)
 	}
-	if !p.weights.sem.TryAcquire(w) {
-		return p.weights.errFull
-	}
-	p.weights.held.Add(w)
-	if err := p.trySubmit(item, w); err != nil {
-		p.weights.release(w)
-		return err
-	}
-	return nil
 }
 
 // weightHeld is the weight Stats reports: 0 without ItemWeight.

@@ -188,17 +188,17 @@ func (p *Pool[T]) Submit(ctx context.Context, item T) error {
 	if ctx == nil {
 		panic("shepherd: pool " + quote(p.name) + ": Submit(nil, item): pass the caller's context; it bounds the wait for room")
 	}
-	if p.weights != nil {
-		return p.submitWeighted(ctx, item)
+	var w int64
+	if p.weights != nil { // the item's weight (pool_weight.go)
+		var err error
+		if w, err = p.weights.take(ctx, item, p.errClosed); err != nil {
+			return err
+		}
 	}
-	return p.submit(ctx, item, 0)
-}
-
-// submit is Submit for an item holding weight w.
-func (p *Pool[T]) submit(ctx context.Context, item T, w int64) error {
 	n := p.seq.Add(1)
 	if n&closedBit != 0 {
 		p.rejected.Add(1)
+		p.weights.giveBack(w)
 		return p.errClosed
 	}
 	e := entry[T]{item: item, seq: n - 1, w: w}
@@ -222,6 +222,7 @@ func (p *Pool[T]) submit(ctx context.Context, item T, w int64) error {
 	p.waiting.Add(-1)
 	if err != nil {
 		p.rejected.Add(1)
+		p.weights.giveBack(w)
 	}
 	p.leave()
 	return err
@@ -232,17 +233,17 @@ func (p *Pool[T]) submit(ctx context.Context, item T, w int64) error {
 // With QueueSize(0) it succeeds only when a worker is idle.
 func (p *Pool[T]) TrySubmit(item T) error {
 	p.check("TrySubmit")
-	if p.weights != nil {
-		return p.trySubmitWeighted(item)
+	var w int64
+	if p.weights != nil { // the item's weight (pool_weight.go)
+		var err error
+		if w, err = p.weights.tryTake(item, p.errClosed); err != nil {
+			return err
+		}
 	}
-	return p.trySubmit(item, 0)
-}
-
-// trySubmit is TrySubmit for an item holding weight w.
-func (p *Pool[T]) trySubmit(item T, w int64) error {
 	n := p.seq.Add(1)
 	if n&closedBit != 0 {
 		p.rejected.Add(1)
+		p.weights.giveBack(w)
 		return p.errClosed
 	}
 	select {
@@ -251,6 +252,7 @@ func (p *Pool[T]) trySubmit(item T, w int64) error {
 		return nil
 	default:
 		p.rejected.Add(1)
+		p.weights.giveBack(w)
 		p.leave()
 		return p.errFull
 	}
