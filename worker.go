@@ -20,8 +20,9 @@ var ErrQueueFull = errors.New("shepherd: queue full")
 // was given to take them.
 var ErrUnprocessed = errors.New("shepherd: accepted items not processed")
 
-// A Pool handles a stream of items of type T on a fixed number of
-// long-lived worker goroutines, with a bounded queue in front of them. It
+// A Pool handles a stream of items of type T on a set number of
+// long-lived worker goroutines (see Resize), with a bounded queue in front
+// of them. It
 // is the owned replacement for go report(x) in a request handler: the
 // number of goroutines does not grow with the load, a full queue pushes
 // back on the submitters, and a stop drains the queue instead of losing it.
