@@ -306,3 +306,37 @@ func TestGroupWeightedMisuse(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupWeightedUnderMaxTasks: a weighted task counts in the MaxTasks of
+// the supervisors above like any task: with a cap of 1 and weight to
+// spare, GoWeighted waits for the running task, TryGoWeighted says no, and
+// the weight it took meanwhile is given back.
+func TestGroupWeightedUnderMaxTasks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sup := shepherd.NewSupervisor("app", shepherd.MaxTasks(1))
+		var order []string
+		sup.Add("batch", shepherd.ServiceFunc(func(ctx context.Context) error {
+			g := shepherd.NewGroup(ctx, shepherd.Budget(10))
+			release := make(chan struct{})
+			g.GoWeighted("first", 2, func(context.Context) error { <-release; order = append(order, "first"); return nil })
+			if g.TryGoWeighted("try", 2, func(context.Context) error { return nil }) {
+				t.Error("TryGoWeighted under a full MaxTasks(1) = true")
+			}
+			waited := make(chan struct{})
+			go func() {
+				defer close(waited)
+				g.GoWeighted("second", 8, func(context.Context) error { order = append(order, "second"); return nil })
+			}()
+			synctest.Wait()
+			close(release)
+			<-waited
+			return g.Wait()
+		}))
+		if err := sup.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if len(order) != 2 || order[0] != "first" || order[1] != "second" {
+			t.Errorf("ran %q; want first, then second once first had returned (the try's weight given back)", order)
+		}
+	})
+}
