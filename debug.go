@@ -149,6 +149,7 @@ func facts(n Node) []debugFact {
 		}{{"queued", st.Queued}, {"in flight", st.InFlight}, {"done", st.Done}, {"failed", st.Failed}, {"panicked", st.Panicked}, {"handed back", st.HandedBack}} {
 			fs = append(fs, debugFact{f.name, strconv.FormatInt(f.v, 10)})
 		}
+		fs = append(fs, capacityFacts(st)...) // workers and weight (pool_resize.go)
 	}
 	return fs
 }

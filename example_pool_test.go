@@ -39,7 +39,7 @@ func ExampleNewPool() {
 	fmt.Printf("%+v\n", pool.Stats())
 	// Output:
 	// total: 5050
-	// {Submitted:100 Queued:0 InFlight:0 Done:100 Failed:0 Panicked:0 HandedBack:0 Interrupted:0}
+	// {Submitted:100 Queued:0 InFlight:0 Done:100 Failed:0 Panicked:0 HandedBack:0 Interrupted:0 Workers:4 Weight:0}
 }
 
 // The reporter pattern: instead of go report(x) in the request handler,
@@ -90,7 +90,7 @@ func ExamplePool_reporter() {
 	// Output:
 	// Run: <nil>
 	// [ping from ada ping from grace ping from linus]
-	// {Submitted:3 Queued:0 InFlight:0 Done:3 Failed:0 Panicked:0 HandedBack:0 Interrupted:0}
+	// {Submitted:3 Queued:0 InFlight:0 Done:3 Failed:0 Panicked:0 HandedBack:0 Interrupted:0 Workers:2 Weight:0}
 }
 
 func ExamplePool_TrySubmit() {
@@ -165,7 +165,7 @@ func ExampleOnUnprocessed() {
 	// Stop: <nil>
 	// Run: <nil>
 	// to retry: [ada grace linus]
-	// {Submitted:3 Queued:0 InFlight:0 Done:0 Failed:0 Panicked:0 HandedBack:3 Interrupted:1}
+	// {Submitted:3 Queued:0 InFlight:0 Done:0 Failed:0 Panicked:0 HandedBack:3 Interrupted:1 Workers:1 Weight:0}
 }
 
 // With StopOnError, the first failure stops the pool and is what Run

@@ -30,6 +30,8 @@ type Group struct {
 	sem    chan struct{} // nil without Limit
 	cap    *taskCap      // MaxTasks of the supervisors above, nil without
 
+	weights *groupBudget // weighted capacity (weighted.go), nil without Budget
+
 	wg      sync.WaitGroup
 	waited  atomic.Bool
 	refused atomic.Bool // a task was not started, or stopped early, because ctx was done
@@ -60,6 +62,9 @@ type GroupOption func(*groupConfig)
 type groupConfig struct {
 	limit    int
 	limitSet bool
+
+	budget    int64 // weighted capacity (weighted.go)
+	budgetSet bool
 }
 
 // Limit bounds the number of tasks of the group that run at once to n. Go
@@ -94,6 +99,7 @@ func NewGroup(ctx context.Context, opts ...GroupOption) *Group {
 		}
 		g.sem = make(chan struct{}, cfg.limit)
 	}
+	g.weights = newGroupBudget(&cfg, g.path)
 	g.ctx, g.cancel = context.WithCancelCause(ctx)
 	return g
 }

@@ -21,6 +21,7 @@ import (
 func (p *Pool[T]) handBack(next func() (entry[T], bool)) {
 	p.handMu.Lock()
 	defer p.handMu.Unlock()
+	next = p.itemsOnly(next)
 	if p.onUnprocessed == nil {
 		for {
 			if _, ok := next(); !ok {
@@ -63,6 +64,25 @@ func (p *Pool[T]) handBack(next func() (entry[T], bool)) {
 	}
 	go giver()
 	<-done
+}
+
+// itemsOnly wraps next so that it yields accepted items only: a Resize's
+// stop signal in the queue is no item (pool_resize.go), and an item's
+// weight is released as it leaves the pool (pool_weight.go).
+func (p *Pool[T]) itemsOnly(next func() (entry[T], bool)) func() (entry[T], bool) {
+	return func() (entry[T], bool) {
+		for {
+			e, ok := next()
+			if ok && e.seq < 0 {
+				p.size.pills.Add(-1)
+				continue
+			}
+			if ok && e.w != 0 {
+				p.weights.release(e.w)
+			}
+			return e, ok
+		}
+	}
 }
 
 // handBackOne hands back a single item, taken by a worker after the stop

@@ -21,6 +21,10 @@ type poolConfig struct {
 	onUnprocessed any // func(T), checked against the pool's T by NewPool
 	itemKey       any // func(T) string, likewise
 	stopOnError   bool
+
+	itemWeight   any // func(T) int64, likewise (pool_weight.go)
+	maxWeight    int64
+	maxWeightSet bool
 }
 
 // QueueSize bounds the pool's queue to n items: once n accepted items wait

@@ -36,6 +36,13 @@ type Stats struct {
 	// an error that only echoes that cancellation, so the item was not
 	// handled.
 	Interrupted int64 `json:"interrupted"`
+
+	// Workers is the number of workers: as made, or as last set by Resize
+	// (pool_resize.go).
+	Workers int `json:"workers"`
+	// Weight is the total weight of the items queued or being handled, in
+	// a pool made with ItemWeight; 0 otherwise (pool_weight.go).
+	Weight int64 `json:"weight"`
 }
 
 // workerStats are the counters of one worker. Only that worker writes
@@ -66,7 +73,8 @@ func (p *Pool[T]) Stats() Stats {
 		s.Failed += w.failed.Load()
 		s.Panicked += w.panicked.Load()
 	}
-	s.Queued = int64(len(p.queue))
+	p.sizeStats(&s)
+	s.Queued = p.queued()
 	// A position is taken before the item is offered to the queue; the
 	// calls still waiting for room and those that gave up hold one too.
 	rejected := p.rejected.Load()

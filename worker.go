@@ -21,8 +21,9 @@ var ErrQueueFull = errors.New("shepherd: queue full")
 // was given to take them.
 var ErrUnprocessed = errors.New("shepherd: accepted items not processed")
 
-// A Pool handles a stream of items of type T on a fixed number of
-// long-lived worker goroutines, with a bounded queue in front of them. It
+// A Pool handles a stream of items of type T on a set number of
+// long-lived worker goroutines (see Resize), with a bounded queue in front
+// of them. It
 // is the owned replacement for go report(x) in a request handler: the
 // number of goroutines does not grow with the load, a full queue pushes
 // back on the submitters, and a stop drains the queue instead of losing it.
@@ -96,12 +97,16 @@ type Pool[T any] struct {
 	hcancel context.CancelCauseFunc
 	stopErr error // the failure that stopped a StopOnError pool
 	errs    error // panics and Goexits of OnUnprocessed
+
+	weights *poolWeights[T] // ItemWeight and MaxWeight (pool_weight.go), nil without
+	size    poolSize        // the number of workers, for Resize (pool_resize.go)
 }
 
 // entry is an item with its position, for failure reports.
 type entry[T any] struct {
 	item T
-	seq  int64
+	seq  int64 // -1 for a Resize's stop signal to a surplus worker (pool_resize.go)
+	w    int64 // the weight the item holds (pool_weight.go), 0 without ItemWeight
 }
 
 type poolState int
@@ -168,6 +173,7 @@ func NewPool[T any](name string, workers int, handle func(ctx context.Context, i
 	if cfg.itemKey != nil {
 		p.key = poolFunc[func(T) string](name, "ItemKey", cfg.itemKey)
 	}
+	p.weights = newPoolWeights[T](name, &cfg)
 	return p
 }
 
@@ -194,12 +200,20 @@ func (p *Pool[T]) Submit(ctx context.Context, item T) error {
 	if ctx == nil {
 		panic("shepherd: pool " + quote(p.name) + ": Submit(nil, item): pass the caller's context; it bounds the wait for room")
 	}
+	var w int64
+	if p.weights != nil { // the item's weight (pool_weight.go)
+		var err error
+		if w, err = p.weights.take(ctx, item, p.errClosed); err != nil {
+			return err
+		}
+	}
 	n := p.seq.Add(1)
 	if n&closedBit != 0 {
 		p.rejected.Add(1)
+		p.weights.giveBack(w)
 		return p.errClosed
 	}
-	e := entry[T]{item: item, seq: n - 1}
+	e := entry[T]{item: item, seq: n - 1, w: w}
 	select {
 	case p.queue <- e:
 		p.leave()
@@ -220,6 +234,7 @@ func (p *Pool[T]) Submit(ctx context.Context, item T) error {
 	p.waiting.Add(-1)
 	if err != nil {
 		p.rejected.Add(1)
+		p.weights.giveBack(w)
 	}
 	p.leave()
 	return err
@@ -230,17 +245,26 @@ func (p *Pool[T]) Submit(ctx context.Context, item T) error {
 // With QueueSize(0) it succeeds only when a worker is idle.
 func (p *Pool[T]) TrySubmit(item T) error {
 	p.check("TrySubmit")
+	var w int64
+	if p.weights != nil { // the item's weight (pool_weight.go)
+		var err error
+		if w, err = p.weights.tryTake(item, p.errClosed); err != nil {
+			return err
+		}
+	}
 	n := p.seq.Add(1)
 	if n&closedBit != 0 {
 		p.rejected.Add(1)
+		p.weights.giveBack(w)
 		return p.errClosed
 	}
 	select {
-	case p.queue <- entry[T]{item: item, seq: n - 1}:
+	case p.queue <- entry[T]{item: item, seq: n - 1, w: w}:
 		p.leave()
 		return nil
 	default:
 		p.rejected.Add(1)
+		p.weights.giveBack(w)
 		p.leave()
 		return p.errFull
 	}
@@ -270,6 +294,9 @@ func (p *Pool[T]) closeQueue() { p.queueOnce.Do(func() { close(p.queue) }) }
 func (p *Pool[T]) close() {
 	p.closeOnce.Do(func() {
 		close(p.closing)
+		if p.weights != nil {
+			p.weights.stop() // Submit calls waiting for weight return ErrClosed
+		}
 		n := p.seq.Or(closedBit)
 		p.closedAt.Store(n)
 		if p.left.Load() == n {
@@ -345,10 +372,7 @@ func (p *Pool[T]) Run(ctx context.Context) error {
 		cut = true
 		p.abort(context.Cause(ctx))
 	}
-	p.live.Store(int32(p.workers))
-	for i := range p.workers {
-		go p.work(i)
-	}
+	p.startWorkers() // pool_resize.go
 	Ready(ctx)
 	select {
 	case <-p.finished:
@@ -491,9 +515,8 @@ func (p *Pool[T]) abort(cause error) {
 
 // work is a worker goroutine: it handles items until the queue is closed
 // and empty.
-func (p *Pool[T]) work(slot int) {
+func (p *Pool[T]) work(w *workerStats) {
 	setLabels(p.hctx)
-	w := &p.stats[slot]
 	exited := true
 	defer func() {
 		if exited {
@@ -501,7 +524,7 @@ func (p *Pool[T]) work(slot int) {
 			// whatever we do; the item was counted as failed, and a new
 			// worker takes this one's place.
 			p.live.Add(1)
-			go p.work(slot)
+			go p.work(w)
 		}
 		if p.live.Add(-1) == 0 {
 			// Every item has been handled or handed back: if Run's ctx
@@ -536,6 +559,9 @@ func (p *Pool[T]) loop(w *workerStats) (drained bool) {
 			return
 		}
 		r := recover()
+		if e.w != 0 {
+			p.weights.release(e.w)
+		}
 		path := p.itemPath(e)
 		if r != nil {
 			w.panicked.Add(1)
@@ -545,6 +571,10 @@ func (p *Pool[T]) loop(w *workerStats) (drained bool) {
 		p.itemFailed(path, exitError(path, r))
 	}()
 	for e = range p.queue {
+		if e.seq < 0 { // a Resize made this worker surplus (pool_resize.go)
+			p.retire(w)
+			return true
+		}
 		// Checked before each item, so that none is started once Run's
 		// ctx is done or the pool is aborted. hctx is a cancelCtx, whose
 		// Err is one atomic load: cheaper than a non-blocking receive on
@@ -556,6 +586,12 @@ func (p *Pool[T]) loop(w *workerStats) (drained bool) {
 		inHandler = true
 		err := p.handle(p.hctx, e.item)
 		inHandler = false
+		if e.w != 0 {
+			// Released here, once: an item the stop interrupted is
+			// handed back below without its weight.
+			p.weights.release(e.w)
+			e.w = 0
+		}
 		if err == nil {
 			w.done.Add(1)
 			continue

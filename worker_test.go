@@ -66,7 +66,7 @@ func TestPoolHandlesEveryItemOnClose(t *testing.T) {
 	if len(squares) != 100 {
 		t.Fatalf("handled %d items; want 100", len(squares))
 	}
-	want := shepherd.Stats{Submitted: 100, Done: 100}
+	want := shepherd.Stats{Submitted: 100, Done: 100, Workers: 3}
 	if s := p.Stats(); s != want {
 		t.Fatalf("Stats() = %+v; want %+v", s, want)
 	}
@@ -333,7 +333,7 @@ func TestPoolHandlerFailuresAreItemFailures(t *testing.T) {
 		if !strings.Contains(pe.Stack(), "TestPoolHandlerFailuresAreItemFailures") {
 			t.Fatalf("panic stack does not show the handler:\n%s", pe.Stack())
 		}
-		want := shepherd.Stats{Submitted: 5, Done: 3, Failed: 1, Panicked: 1}
+		want := shepherd.Stats{Submitted: 5, Done: 3, Failed: 1, Panicked: 1, Workers: 1}
 		if s := pool.Stats(); s != want {
 			t.Fatalf("Stats() = %+v; want %+v", s, want)
 		}
@@ -426,7 +426,7 @@ func TestPoolStopOnError(t *testing.T) {
 		if !slices.Equal(h, []int{0, 1}) || !slices.Equal(b, []int{1, 2, 3, 4}) {
 			t.Fatalf("handlers called for %v, handed back %v; want [0 1] and [1 2 3 4]", h, b)
 		}
-		want := shepherd.Stats{Submitted: 5, Failed: 1, HandedBack: 4, Interrupted: 1}
+		want := shepherd.Stats{Submitted: 5, Failed: 1, HandedBack: 4, Interrupted: 1, Workers: 2}
 		if s := pool.Stats(); s != want {
 			t.Fatalf("Stats() = %+v; want %+v", s, want)
 		}
@@ -467,7 +467,7 @@ func TestPoolStopDeadlineHandsQueueBack(t *testing.T) {
 		if got := len(handedBack.get()); got != 6 {
 			t.Fatalf("%d items handed back; want the 4 never started and the 2 cut short in flight", got)
 		}
-		want := shepherd.Stats{Submitted: 10, Done: 4, HandedBack: 6, Interrupted: 2}
+		want := shepherd.Stats{Submitted: 10, Done: 4, HandedBack: 6, Interrupted: 2, Workers: 2}
 		if s := pool.Stats(); s != want {
 			t.Fatalf("Stats() = %+v; want %+v (the 2 cut in flight are handed back, not failed)", s, want)
 		}
@@ -583,7 +583,7 @@ func TestPoolStopBeforeRun(t *testing.T) {
 			if err := pool.Run(context.Background()); err != nil {
 				t.Fatalf("Run() after the queue was handed back = %v; want nil", err)
 			}
-			if want := (shepherd.Stats{Submitted: 2, HandedBack: 2}); pool.Stats() != want {
+			if want := (shepherd.Stats{Submitted: 2, HandedBack: 2, Workers: 2}); pool.Stats() != want {
 				t.Fatalf("Stats() = %+v; want %+v", pool.Stats(), want)
 			}
 		})
@@ -638,7 +638,7 @@ func TestPoolGoexitInHandler(t *testing.T) {
 	if handled.Load() != 4 {
 		t.Fatalf("handled %d items; want 4: a new worker replaces the one that exited", handled.Load())
 	}
-	if want := (shepherd.Stats{Submitted: 4, Done: 3, Failed: 1}); pool.Stats() != want {
+	if want := (shepherd.Stats{Submitted: 4, Done: 3, Failed: 1, Workers: 1}); pool.Stats() != want {
 		t.Fatalf("Stats() = %+v; want %+v", pool.Stats(), want)
 	}
 }
@@ -694,7 +694,7 @@ func TestPoolInSnapshot(t *testing.T) {
 		pool.Submit(ctx, 2)
 		synctest.Wait()
 		n := sup.Snapshot().Children[0]
-		if n.Kind != "pool" || n.Stats == nil || *n.Stats != (shepherd.Stats{Submitted: 2, Queued: 1, InFlight: 1}) {
+		if n.Kind != "pool" || n.Stats == nil || *n.Stats != (shepherd.Stats{Submitted: 2, Queued: 1, InFlight: 1, Workers: 1}) {
 			t.Fatalf("Snapshot node = %+v (stats %+v); want a pool with 1 queued and 1 in flight", n, n.Stats)
 		}
 		close(release)

@@ -117,6 +117,31 @@ var workloads = []workload{
 	},
 	{id: "W7", bench: "Scale", title: "scale", custom: scale, targets: []target{scaleTarget}},
 	{
+		id: "W9", bench: "WeightedGroup", title: "weighted group",
+		what: "10,000 tiny tasks of weights 1 to 64 under a budget of 256. raw is what is built by hand: errgroup with " +
+			"semaphore.Weighted, Acquire before g.Go and Release when the task returns; shepherd is a Group with Budget(256) and GoWeighted.",
+		metrics: []metric{nsPerTask, allocsPerTask},
+		targets: []target{
+			timeTarget("WeightedGroup", nsPerTask, "shepherd", "raw", 1, "shepherd no slower than errgroup + semaphore by hand"),
+		},
+	},
+	{
+		id: "W10", bench: "WeightedPool", title: "weighted pool",
+		what: "The same 10,000 weights through 8 workers with at most 256 queued or in flight. raw is a channel of 128 slots " +
+			"read by 8 goroutines, with semaphore.Weighted acquired before the send and released after the handler; shepherd " +
+			"is Pool[int64] with ItemWeight and MaxWeight(256) (and its default queue of 128).",
+		metrics: []metric{nsPerTask, allocsPerTask},
+		targets: []target{
+			timeTarget("WeightedPool", nsPerTask, "shepherd", "raw", 1, "shepherd no slower than a channel + semaphore by hand"),
+		},
+	},
+	{
+		id: "W11", bench: "WeightedAccounting", title: "weighted semaphore",
+		what: "The choice behind Budget and MaxWeight: W9's raw group on x/sync's semaphore.Weighted (semaphore) and on raw, " +
+			"a FIFO, context-aware weighted semaphore written by hand that keeps its waiters in a slice.",
+		metrics: []metric{nsPerTask, allocsPerTask},
+	},
+	{
 		id: "W8", bench: "IdleMemory", title: "memory per idle task",
 		what: "100,000 tasks parked on their context: HeapInuse + StackInuse after minus before, per task, " +
 			"after a garbage collection and a warm-up batch (so the runtime's reused goroutine descriptors are not counted).",
