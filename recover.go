@@ -117,11 +117,21 @@ func newPanicError(task string, value any) *PanicError {
 // failure: r is what recover returned after fn did not return normally.
 // A nil r means the goroutine is unwinding through runtime.Goexit.
 func exitError(path string, r any) error {
-	if r == nil {
+	switch r := r.(type) {
+	case nil:
 		return &TaskError{Path: path, Err: ErrGoexit}
+	case *goexitReport:
+		return r.err
 	}
 	return newPanicError(path, r)
 }
+
+// goexitReport carries the failure of a part of a task (an item of Map or
+// ForEach) that called runtime.Goexit up to the task's deferred function.
+// A goroutine that is exiting through Goexit cannot return a value, and a
+// panic is the one thing its deferred functions can hand on: the task's
+// recovers it, reports err, and the goroutine goes on exiting.
+type goexitReport struct{ err error }
 
 // Catch calls fn and returns its error, turning a panic in fn into a
 // *PanicError attributed to task. Use it for code that runs outside a Group
