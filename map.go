@@ -31,7 +31,7 @@ func Map[T, R any](ctx context.Context, items []T, limit int, fn func(ctx contex
 		defer b.exit(&at, &err)
 		for {
 			i := b.take()
-			if i < 0 || ctx.Err() != nil {
+			if i < 0 || b.group.Err() != nil {
 				return b.end(&at, ctx)
 			}
 			at.i = i
@@ -57,7 +57,7 @@ func ForEach[T any](ctx context.Context, items []T, limit int, fn func(ctx conte
 		defer b.exit(&at, &err)
 		for {
 			i := b.take()
-			if i < 0 || ctx.Err() != nil {
+			if i < 0 || b.group.Err() != nil {
 				return b.end(&at, ctx)
 			}
 			at.i = i
@@ -82,7 +82,7 @@ func each(ctx context.Context, fname string, n, limit int, worker func(context.C
 		panic("shepherd: " + fname + " with limit " + strconv.Itoa(limit) + where + ": limit must be at least 1; pass 1 to run the items one at a time")
 	}
 	g := NewGroup(ctx)
-	b := &batch{n: int64(n), path: joinPath(g.path, "map")}
+	b := &batch{n: int64(n), path: joinPath(g.path, "map"), group: g.ctx}
 	run := func(ctx context.Context) error { return worker(ctx, b) }
 	for range min(limit, n) {
 		g.Go("map", run)
@@ -92,9 +92,24 @@ func each(ctx context.Context, fname string, n, limit int, worker func(context.C
 
 // batch is what the workers of one Map or ForEach share.
 type batch struct {
-	next atomic.Int64
 	n    int64
 	path string // the workers' path; item i is path[i]
+	// group is the group's own context, which the workers' contexts
+	// follow. Workers ask it, not their own, whether to take another item:
+	// its Err is an atomic load, where a task context's Err receives from
+	// its Done channel, which costs several times more. The check is exact:
+	// an item that cancels ctx, or sees something that happened after ctx
+	// was cancelled, is the last one its worker runs. A flag set by
+	// context.AfterFunc would cost less, but is set by a goroutine of its
+	// own, some time after the cancellation.
+	group context.Context
+
+	// next is written by every worker for every item. On a cache line of
+	// its own, those writes do not evict the fields above, which every
+	// worker reads for every item too.
+	_    [64]byte
+	next atomic.Int64
+	_    [56]byte
 }
 
 // cursor is where one worker is: the item it runs, and whether it

@@ -53,6 +53,33 @@ var indexers = []indexer{
 		visit := func(i int) { handle(items[i]) }
 		return func() { rawIndex(len(items), workers, visit) }
 	}},
+	{"raw-ctx", "raw", func(b *testing.B, items []int, workers int, handle func(int) int) func() {
+		// raw that also stops taking items once ctx is done, checking
+		// ctx.Err() before each item as ForEach does: an extra, to show
+		// what that check costs on items this small.
+		ctx := context.Background()
+		ctx, cancel := context.WithCancel(ctx)
+		b.Cleanup(cancel)
+		n := len(items)
+		return func() {
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			wg.Add(workers)
+			for range workers {
+				go func() {
+					defer wg.Done()
+					for {
+						i := int(next.Add(1) - 1)
+						if i >= n || ctx.Err() != nil {
+							return
+						}
+						handle(items[i])
+					}
+				}()
+			}
+			wg.Wait()
+		}
+	}},
 	{"shepherd-foreach", "raw", func(b *testing.B, items []int, workers int, handle func(int) int) func() {
 		fn := func(_ context.Context, it int) error { handle(it); return nil }
 		return func() {
