@@ -246,12 +246,13 @@ func (t *taskLabels) run(fn func(context.Context) error) {
 	var err error
 	returned := false
 	defer func() {
-		if !returned {
-			err = exitError(t.path, recover())
-		}
 		// A failure cancels the group before the slot is given back, so a
 		// Go waiting for the slot sees the cancellation, not a free slot.
 		switch {
+		case !returned:
+			// A panic or runtime.Goexit is a failure, even a panic with
+			// the context's error as its value: it is never an echo.
+			g.fail(t.path, exitError(t.path, recover()))
 		case err == nil:
 		case t.ctx.echoed(err) || echoes(t.ctx, err):
 			// Tasks that stop because they were told to are not failures.

@@ -2,6 +2,7 @@ package shepherd_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -44,5 +45,37 @@ func TestGoRacingWaitIsReported(t *testing.T) {
 		case !ranBeforeWait:
 			t.Fatal("Go racing Wait neither panicked nor ran its task before Wait returned: the task was lost or outlived Wait")
 		}
+	}
+}
+
+// A panic is a failure even when its value is the context's own error:
+// only a task that returns that error is telling that it was stopped.
+func TestPanicWithContextErrorIsAFailure(t *testing.T) {
+	g := shepherd.NewGroup(context.Background())
+	g.Go("fail", func(context.Context) error { return errBoom })
+	g.Go("panic", func(ctx context.Context) error {
+		<-ctx.Done()
+		panic(ctx.Err())
+	})
+	err := g.Wait()
+	var pe *shepherd.PanicError
+	if !errors.As(err, &pe) || pe.Task != "panic" || !errors.Is(err, errBoom) {
+		t.Fatalf("Wait() = %v; want the failure of \"fail\" and the panic of \"panic\"", err)
+	}
+}
+
+// A panic costs the library one allocation: the *PanicError, with its
+// stack's program counters inside.
+func TestPanicErrorDoesNotAllocateTwice(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	allocs := testing.AllocsPerRun(1000, func() {
+		if err := shepherd.Catch("cb", func() error { panic(errBoom) }); err == nil {
+			t.Fatal("Catch returned nil for a panic")
+		}
+	})
+	if allocs > 1 {
+		t.Fatalf("a recovered panic allocates %v times; want 1", allocs)
 	}
 }
