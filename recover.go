@@ -173,6 +173,7 @@ type goexitReport struct{ err error }
 // or Supervisor but must not crash the process, such as a callback.
 //
 // Catch cannot stop runtime.Goexit: the calling goroutine still exits.
+// Catch panics if fn is nil.
 func Catch(task string, fn func() error) (err error) {
 	if fn == nil {
 		panic("shepherd: Catch(" + quote(task) + ", nil): fn is nil; pass the function to run")
