@@ -64,6 +64,14 @@ var workloads = []workload{
 		},
 	},
 	{
+		id: "W1p", bench: "SpawnParts", title: "spawn-wait, part by part",
+		what: "W1's batch, with raw's task given one part of a shepherd task at a time: the pprof label, set as the task starts " +
+			"(raw-labels); a deferred recover (raw-recover); both (raw-labels-recover). What shepherd adds over raw-labels-recover " +
+			"is its own bookkeeping: counting the task, checking the group's context before starting it, collecting failures.",
+		baseline: "raw is W1's: a go statement per task and a sync.WaitGroup, the task a closure built once.",
+		metrics:  []metric{nsPerTask, allocsPerTask},
+	},
+	{
 		id: "W2", bench: "BoundedPool", title: "bounded pool",
 		what: "100,000 tiny items through 8 workers. raw is an unbuffered channel and 8 goroutines; shepherd is Pool[int], " +
 			"shepherd-group a Group with Limit(8) (a goroutine per item, like errgroup.SetLimit), shepherd-foreach ForEach over a slice; " +
