@@ -52,11 +52,13 @@ func TestGoRacingWaitIsReported(t *testing.T) {
 // only a task that returns that error is telling that it was stopped.
 func TestPanicWithContextErrorIsAFailure(t *testing.T) {
 	g := shepherd.NewGroup(context.Background())
-	g.Go("fail", func(context.Context) error { return errBoom })
+	waiting := make(chan struct{})
 	g.Go("panic", func(ctx context.Context) error {
+		close(waiting)
 		<-ctx.Done()
 		panic(ctx.Err())
 	})
+	g.Go("fail", func(context.Context) error { <-waiting; return errBoom })
 	err := g.Wait()
 	var pe *shepherd.PanicError
 	if !errors.As(err, &pe) || pe.Task != "panic" || !errors.Is(err, errBoom) {
