@@ -61,6 +61,7 @@ var indexers = []indexer{
 		ctx, cancel := context.WithCancel(ctx)
 		b.Cleanup(cancel)
 		n := len(items)
+		visit := func(i int) { handle(items[i]) }
 		return func() {
 			var next atomic.Int64
 			var wg sync.WaitGroup
@@ -73,7 +74,7 @@ var indexers = []indexer{
 						if i >= n || ctx.Err() != nil {
 							return
 						}
-						handle(items[i])
+						visit(i)
 					}
 				}()
 			}
