@@ -102,3 +102,31 @@ func TestRenderStatesBaselineAndJudgesAgainstPeer(t *testing.T) {
 		}
 	}
 }
+
+// W2b pairs shepherd-map with raw-map, not raw: its raw-ratio is already
+// the ratio to raw-map.
+func TestRenderJudgesMapAgainstRawMap(t *testing.T) {
+	const csv = `cpu: Test CPU
+,bench.txt,
+,sec/task,CI
+ForEach/raw-2,0.00000001,3%
+ForEach/raw-map-2,0.00000002,3%
+ForEach/shepherd-map-2,0.000000024,5%
+geomean,0.00000002,
+
+,bench.txt,
+,raw-ratio,CI
+ForEach/shepherd-map-2,1.10,2%
+geomean,1.10,
+`
+	r, err := parse(strings.NewReader(csv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	render(&b, meta{nproc: "2"}, r)
+	want := "| W2b index batch | Map ≤ 1.15× the atomic-index loop storing results | 1.10× paired (1.20× of medians) | met |"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("render output lacks %q:\n%s", want, b.String())
+	}
+}

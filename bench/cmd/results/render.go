@@ -173,7 +173,8 @@ var workloads = []workload{
 
 // ratio returns lib's time relative to base's in workload bench: the
 // paired ratio when the suite measured one (raw-ratio of lib, divided by
-// base's when base is not raw), and the ratio of the medians of m.
+// base's when base was itself paired with raw), and the ratio of the
+// medians of m.
 func ratio(r *results, bench string, m metric, lib, base string) (pairedQ float64, hasPaired bool, medianQ float64, ok bool) {
 	x, ok1 := r.get(m.unit, bench+"/"+lib)
 	y, ok2 := r.get(m.unit, bench+"/"+base)
@@ -182,10 +183,12 @@ func ratio(r *results, bench string, m metric, lib, base string) (pairedQ float6
 	}
 	medianQ = x.median / y.median
 	px, okx := r.get(paired, bench+"/"+lib)
-	py := stat{median: 1}
-	oky := base == "raw"
-	if !oky {
-		py, oky = r.get(paired, bench+"/"+base)
+	// A base with a paired ratio of its own was paired with raw, as lib
+	// was: their ratios divide. A raw baseline without one (raw itself,
+	// or raw-map in W2b) is what lib was paired with.
+	py, oky := r.get(paired, bench+"/"+base)
+	if !oky && strings.HasPrefix(base, "raw") {
+		py, oky = stat{median: 1}, true
 	}
 	if okx && oky && py.median != 0 {
 		return px.median / py.median, true, medianQ, true
