@@ -2,6 +2,7 @@ package shepherd
 
 import (
 	"context"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -21,7 +22,9 @@ import (
 // cancellation.
 //
 // A Group must be created with NewGroup. Calls to Go and TryGo must happen
-// before Wait, or from inside a task of the same group.
+// before Wait returns: before Wait is called, or from inside a task of the
+// same group. A task must not call Wait on its own group, which would wait
+// for the task itself.
 type Group struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -32,8 +35,7 @@ type Group struct {
 
 	weights *groupBudget // weighted capacity (weighted.go), nil without Budget
 
-	wg      sync.WaitGroup
-	waited  atomic.Bool
+	tasks   taskCount
 	refused atomic.Bool // a task was not started, or stopped early, because ctx was done
 
 	// labels caches the task context of the last name used: building it
@@ -41,7 +43,7 @@ type Group struct {
 	labels atomic.Pointer[taskLabels]
 
 	mu       sync.Mutex
-	err      error // failures, first one first
+	errs     []error // failures, first one first; combined once, by Wait
 	finished bool
 	result   error
 }
@@ -116,15 +118,21 @@ func (g *Group) Context() context.Context { return g.ctx }
 // done, Go starts nothing and returns at once: Wait then reports the cause,
 // so the skipped work is not mistaken for success.
 //
-// Go panics if name is empty, fn is nil, or Wait has already returned.
+// Go panics if the Group was not made by NewGroup, name is empty, fn is
+// nil, or Wait has already returned (also when Go races a Wait called from
+// outside the group and loses: the task would outlive Wait).
 func (g *Group) Go(name string, fn func(ctx context.Context) error) {
 	t := g.prepare("Go", name, fn)
 	if g.sem != nil {
+		// A free slot is the common case: a send that cannot block costs
+		// a fraction of a select over two channels, which locks both.
 		select {
 		case g.sem <- struct{}{}:
-		case <-g.ctx.Done():
-			g.refuse()
-			return
+		default:
+			if !g.waitSlot() {
+				g.refuse()
+				return
+			}
 		}
 	}
 	if g.cap != nil && !g.cap.acquire(g.ctx.Done()) {
@@ -132,12 +140,33 @@ func (g *Group) Go(name string, fn func(ctx context.Context) error) {
 		g.refuse()
 		return
 	}
-	g.start(t, fn)
+	g.start("Go", t, fn)
+}
+
+// waitSlot blocks until a slot of the Limit is free and takes it, or
+// until the group's context is done; it reports whether it took one.
+func (g *Group) waitSlot() bool {
+	// A batch that fills its slots keeps Go waiting for one task after
+	// another to end. Yielding once first lets a task that is about to end
+	// give its slot back without Go parking in a select over two channels,
+	// which costs more than the yield.
+	runtime.Gosched()
+	select {
+	case g.sem <- struct{}{}:
+		return true
+	default:
+	}
+	select {
+	case g.sem <- struct{}{}:
+		return true
+	case <-g.ctx.Done():
+		return false
+	}
 }
 
 // TryGo starts fn like Go if the group has a free slot, and reports whether
 // it did. It returns false without blocking when the group is at its Limit
-// or its context is done.
+// or its context is done. It panics in the cases Go does.
 func (g *Group) TryGo(name string, fn func(ctx context.Context) error) bool {
 	t := g.prepare("TryGo", name, fn)
 	if g.sem != nil {
@@ -151,7 +180,7 @@ func (g *Group) TryGo(name string, fn func(ctx context.Context) error) bool {
 		g.release(false)
 		return false
 	}
-	return g.start(t, fn)
+	return g.start("TryGo", t, fn)
 }
 
 // groupName names a group in a panic message: by its path under a
@@ -168,9 +197,8 @@ func (g *Group) prepare(method, name string, fn func(context.Context) error) *ta
 	if g.ctx == nil {
 		panic("shepherd: Group." + method + "(" + quote(name) + ") on a Group not made by NewGroup; create it with shepherd.NewGroup(ctx)")
 	}
-	if g.waited.Load() {
-		panic("shepherd: Group." + method + "(" + quote(name) + ") after Wait returned in " + groupName(g.path) +
-			"; start every task before Wait, or use a new Group")
+	if g.tasks.closed() {
+		g.lateGo(method, name)
 	}
 	if name == "" {
 		panic("shepherd: Group." + method + " with an empty task name in " + groupName(g.path) +
@@ -189,15 +217,30 @@ func (g *Group) prepare(method, name string, fn func(context.Context) error) *ta
 	return t
 }
 
+// lateGo panics for a Go or TryGo that came after Wait returned.
+func (g *Group) lateGo(method, name string) {
+	panic("shepherd: Group." + method + "(" + quote(name) + ") after Wait returned in " + groupName(g.path) +
+		"; start every task before Wait, or use a new Group")
+}
+
 // start runs fn once a slot, if any, is held; it gives the slot back and
 // reports false when the group's context is already done.
-func (g *Group) start(t *taskLabels, fn func(context.Context) error) bool {
+//
+// The task is counted before anything else is decided: a Go racing a Wait
+// from outside either is counted first, and Wait waits for its task, or
+// finds the count closed and panics. Checking first and counting after
+// would leave a window for a task to start after Wait returned.
+func (g *Group) start(method string, t *taskLabels, fn func(context.Context) error) bool {
+	if !g.tasks.add() {
+		g.release(true)
+		g.lateGo(method, t.name)
+	}
 	if g.ctx.Err() != nil {
 		g.release(true)
 		g.refuse()
+		g.tasks.done()
 		return false
 	}
-	g.wg.Add(1)
 	go t.run(fn)
 	return true
 }
@@ -209,12 +252,13 @@ func (t *taskLabels) run(fn func(context.Context) error) {
 	var err error
 	returned := false
 	defer func() {
-		if !returned {
-			err = exitError(t.path, recover())
-		}
 		// A failure cancels the group before the slot is given back, so a
 		// Go waiting for the slot sees the cancellation, not a free slot.
 		switch {
+		case !returned:
+			// A panic or runtime.Goexit is a failure, even a panic with
+			// the context's error as its value: it is never an echo.
+			g.fail(t.path, exitError(t.path, recover()))
 		case err == nil:
 		case t.ctx.echoed(err) || echoes(t.ctx, err):
 			// Tasks that stop because they were told to are not failures.
@@ -226,7 +270,7 @@ func (t *taskLabels) run(fn func(context.Context) error) {
 			g.fail(t.path, err)
 		}
 		g.release(true)
-		g.wg.Done()
+		g.tasks.done()
 	}()
 	err = fn(t.ctx)
 	returned = true
@@ -253,18 +297,21 @@ func (g *Group) refuse() {
 }
 
 // fail records a task's failure, one that is not an echo of the group's
-// cancellation; the first one cancels the group.
+// cancellation; the first one cancels the group. Failures are kept in a
+// slice and combined once, by Wait: combining them here would allocate a
+// new combination for every failure of a batch that fails throughout.
 func (g *Group) fail(path string, err error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
 	err = attribute(path, err)
+	g.mu.Lock()
+	first := len(g.errs) == 0
+	g.errs = append(g.errs, err)
+	// Under mu, so that the events of a group's failures come in the
+	// order Wait reports them.
 	g.ev.failed(path, err)
-	if g.err == nil {
-		g.err = err
+	g.mu.Unlock()
+	if first {
 		g.cancel(err)
-		return
 	}
-	g.err = multierr.Append(g.err, err)
 }
 
 // Wait blocks until every task started by Go or TryGo has returned, then
@@ -278,20 +325,23 @@ func (g *Group) fail(path string, err error) {
 //   - otherwise nil.
 //
 // Wait may be called more than once and from several goroutines; every
-// call returns the same result. Go must not be called after Wait returned.
+// call returns the same result. Once Wait has returned, Go and TryGo
+// panic. Wait must not be called from a task of the same group: the task
+// would wait for itself, forever.
+//
+// Wait panics if the Group was not made by NewGroup.
 func (g *Group) Wait() error {
 	if g.ctx == nil {
 		panic("shepherd: Group.Wait on a Group not made by NewGroup; create it with shepherd.NewGroup(ctx)")
 	}
-	g.wg.Wait()
-	g.waited.Store(true)
+	g.tasks.wait()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if !g.finished {
 		g.finished = true
 		switch {
-		case g.err != nil:
-			g.result = g.err
+		case len(g.errs) > 0:
+			g.result = multierr.Combine(g.errs...)
 		case g.refused.Load():
 			g.result = context.Cause(g.ctx)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -102,3 +103,83 @@ func TestMapEmpty(t *testing.T) {
 		t.Fatalf("Map(nil) = %v, %v; want [], nil", out, err)
 	}
 }
+
+// A Goexit inside an item (t.FailNow in a test helper, say) is that item's
+// failure, named like its errors and panics, not the worker's.
+func TestForEachGoexitNamesItem(t *testing.T) {
+	err := shepherd.ForEach(context.Background(), []string{"a", "b", "c"}, 1, func(ctx context.Context, s string) error {
+		if s == "b" {
+			runtime.Goexit()
+		}
+		return nil
+	})
+	if !errors.Is(err, shepherd.ErrGoexit) {
+		t.Fatalf("ForEach() = %v; want it to wrap ErrGoexit", err)
+	}
+	var te *shepherd.TaskError
+	if !errors.As(err, &te) || te.Path != "map[1]" {
+		t.Fatalf("ForEach() = %v; want a *TaskError for map[1]", err)
+	}
+}
+
+// An item whose call returns an error has no result: Map leaves its slot
+// at the zero value, whatever fn returned beside the error.
+func TestMapZeroesFailedItem(t *testing.T) {
+	out, err := shepherd.Map(context.Background(), []int{1, 2, 3}, 1, func(ctx context.Context, it int) (string, error) {
+		if it == 2 {
+			return "partial", errBoom
+		}
+		return "ok", nil
+	})
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("Map() error = %v; want it to wrap %v", err, errBoom)
+	}
+	if len(out) != 3 || out[0] != "ok" || out[1] != "" || out[2] != "" {
+		t.Fatalf("Map() = %q; want [\"ok\" \"\" \"\"] (the failed item zeroed, the skipped one never run)", out)
+	}
+}
+
+func TestMapForEachNilContextPanics(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		call func()
+		want string
+	}{
+		{"Map", func() {
+			//lint:ignore SA1012 a nil context is the misuse under test
+			_, _ = shepherd.Map(nil, []int{1}, 1, func(context.Context, int) (int, error) { return 0, nil })
+		}, "shepherd: Map(nil ctx): pass context.Background() or the caller's context"},
+		//lint:ignore SA1012 a nil context is the misuse under test
+		{"ForEach", func() { _ = shepherd.ForEach(nil, []int{1}, 1, func(context.Context, int) error { return nil }) },
+			"shepherd: ForEach(nil ctx): pass context.Background() or the caller's context"},
+	} {
+		got := func() (msg any) {
+			defer func() { msg = recover() }()
+			tc.call()
+			return nil
+		}()
+		if got != tc.want {
+			t.Errorf("%s(nil, ...) panicked with %v; want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// A panic in an item is that item's failure, and its stack starts at the
+// call that panicked, not in shepherd's recovery.
+func TestForEachPanicStackStartsAtItem(t *testing.T) {
+	err := shepherd.ForEach(context.Background(), []int{0, 1, 2}, 2, func(ctx context.Context, it int) error {
+		if it == 2 {
+			panicInItem()
+		}
+		return nil
+	})
+	var pe *shepherd.PanicError
+	if !errors.As(err, &pe) || pe.Task != "map[2]" {
+		t.Fatalf("ForEach() = %v; want a *PanicError for map[2]", err)
+	}
+	if first, _, _ := strings.Cut(pe.Stack(), "\n"); !strings.HasSuffix(first, ".panicInItem") {
+		t.Fatalf("PanicError.Stack() starts with %q; want panicInItem", first)
+	}
+}
+
+func panicInItem() { panic("item") }

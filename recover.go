@@ -104,30 +104,76 @@ var pcBuffers = sync.Pool{New: func() any { return new([maxFrames]uintptr) }}
 // newPanicError must be called from the deferred function that recovered
 // the panic, while the panicking frames are still on the stack. It records
 // only program counters; Stack symbolizes them when asked.
+//
+// The error and its counters are one allocation: a batch where every task
+// panics pays for each panic, and two allocations are a third more than
+// one goroutine's own.
 func newPanicError(task string, value any) *PanicError {
 	buf := pcBuffers.Get().(*[maxFrames]uintptr)
 	n := runtime.Callers(2, buf[:])
-	pcs := make([]uintptr, n)
-	copy(pcs, buf[:n])
+	var e *PanicError
+	switch {
+	case n <= 16:
+		p := new(panicWith16)
+		p.pcs = p.buf[:copy(p.buf[:], buf[:n])]
+		e = &p.PanicError
+	case n <= 32:
+		p := new(panicWith32)
+		p.pcs = p.buf[:copy(p.buf[:], buf[:n])]
+		e = &p.PanicError
+	default:
+		p := new(panicWith64)
+		p.pcs = p.buf[:copy(p.buf[:], buf[:n])]
+		e = &p.PanicError
+	}
 	pcBuffers.Put(buf)
-	return &PanicError{Task: task, Value: value, pcs: pcs}
+	e.Task, e.Value = task, value
+	return e
 }
+
+// A PanicError with room for its program counters, in three sizes so that
+// a shallow stack does not carry the space of a deep one.
+type (
+	panicWith16 struct {
+		PanicError
+		buf [16]uintptr
+	}
+	panicWith32 struct {
+		PanicError
+		buf [32]uintptr
+	}
+	panicWith64 struct {
+		PanicError
+		buf [maxFrames]uintptr
+	}
+)
 
 // exitError turns the state of a task's deferred function into its
 // failure: r is what recover returned after fn did not return normally.
 // A nil r means the goroutine is unwinding through runtime.Goexit.
 func exitError(path string, r any) error {
-	if r == nil {
+	switch r := r.(type) {
+	case nil:
 		return &TaskError{Path: path, Err: ErrGoexit}
+	case *goexitReport:
+		return r.err
 	}
 	return newPanicError(path, r)
 }
+
+// goexitReport carries the failure of a part of a task (an item of Map or
+// ForEach) that called runtime.Goexit up to the task's deferred function.
+// A goroutine that is exiting through Goexit cannot return a value, and a
+// panic is the one thing its deferred functions can hand on: the task's
+// recovers it, reports err, and the goroutine goes on exiting.
+type goexitReport struct{ err error }
 
 // Catch calls fn and returns its error, turning a panic in fn into a
 // *PanicError attributed to task. Use it for code that runs outside a Group
 // or Supervisor but must not crash the process, such as a callback.
 //
 // Catch cannot stop runtime.Goexit: the calling goroutine still exits.
+// Catch panics if fn is nil.
 func Catch(task string, fn func() error) (err error) {
 	if fn == nil {
 		panic("shepherd: Catch(" + quote(task) + ", nil): fn is nil; pass the function to run")

@@ -38,16 +38,17 @@ func (c *taskCtx) Deadline() (time.Time, bool) { return c.group.Deadline() }
 func (c *taskCtx) Done() <-chan struct{} { return c.done }
 
 func (c *taskCtx) Err() error {
-	select {
-	case <-c.done:
-	default:
-		return nil
-	}
 	if err := c.err.Load(); err != nil {
 		return *err
 	}
+	// The group's Err is an atomic load while the group runs. Once it is
+	// done, Err also receives from the closed Done channel, under the
+	// channel's lock: the answer is kept, so that of all the tasks that
+	// wake at once only the first pays for that.
 	err := c.group.Err()
-	c.err.Store(&err)
+	if err != nil {
+		c.err.Store(&err)
+	}
 	return err
 }
 

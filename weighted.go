@@ -130,13 +130,25 @@ func (g *Group) launchWeighted(t *taskLabels, fn func(context.Context) error, w 
 		}
 		return false
 	}
+	// Counted before the context is checked, as start does for Go: a
+	// GoWeighted racing a Wait from outside is either waited for or
+	// refused with a panic.
+	if !g.tasks.add() {
+		g.release(true)
+		g.weights.sem.Release(w)
+		method := "TryGoWeighted"
+		if wait {
+			method = "GoWeighted"
+		}
+		g.lateGo(method, t.name)
+	}
 	if g.ctx.Err() != nil {
 		g.release(true)
 		g.weights.sem.Release(w)
 		g.refuse()
+		g.tasks.done()
 		return false
 	}
-	g.wg.Add(1)
 	go t.runWeighted(fn, w)
 	return true
 }

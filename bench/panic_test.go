@@ -22,6 +22,10 @@ import (
 // at a gate that opens once all are started; each library, the baseline
 // included, pays the same for the gate.
 //
+// Each task is a closure built before the timed loop (the gate it waits at
+// is swapped in per batch), so the allocations per task are each library's
+// own.
+//
 // What each one keeps of a panic differs, and is part of its cost: raw
 // keeps nothing, raw-callers keeps the program counters of the stack (what
 // shepherd keeps), shepherd a *PanicError per task with those counters,
@@ -63,21 +67,26 @@ type panicker struct {
 
 var panickers = []panicker{
 	{"raw", func(b *testing.B, n int) func() {
+		var (
+			gt        *gate
+			recovered atomic.Int64
+			wg        sync.WaitGroup
+		)
+		task := func() {
+			defer wg.Done()
+			defer func() {
+				if recover() != nil {
+					recovered.Add(1)
+				}
+			}()
+			panicky(gt)
+		}
 		return func() {
-			g := newGate(n)
-			var recovered atomic.Int64
-			var wg sync.WaitGroup
+			gt = newGate(n)
+			recovered.Store(0)
 			for range n {
 				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					defer func() {
-						if recover() != nil {
-							recovered.Add(1)
-						}
-					}()
-					panicky(g)
-				}()
+				go task()
 			}
 			wg.Wait()
 			if recovered.Load() != int64(n) {
@@ -86,24 +95,29 @@ var panickers = []panicker{
 		}
 	}},
 	{"raw-callers", func(b *testing.B, n int) func() {
+		var (
+			gt        *gate
+			recovered atomic.Int64
+			wg        sync.WaitGroup
+		)
+		task := func() {
+			defer wg.Done()
+			defer func() {
+				if recover() != nil {
+					var pcs [64]uintptr
+					if runtime.Callers(2, pcs[:]) > 0 {
+						recovered.Add(1)
+					}
+				}
+			}()
+			panicky(gt)
+		}
 		return func() {
-			g := newGate(n)
-			var recovered atomic.Int64
-			var wg sync.WaitGroup
+			gt = newGate(n)
+			recovered.Store(0)
 			for range n {
 				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					defer func() {
-						if recover() != nil {
-							var pcs [64]uintptr
-							if runtime.Callers(2, pcs[:]) > 0 {
-								recovered.Add(1)
-							}
-						}
-					}()
-					panicky(g)
-				}()
+				go task()
 			}
 			wg.Wait()
 			if recovered.Load() != int64(n) {
@@ -112,10 +126,11 @@ var panickers = []panicker{
 		}
 	}},
 	{"shepherd", func(b *testing.B, n int) func() {
+		var gt *gate
+		task := func(context.Context) error { panicky(gt); return nil }
 		return func() {
-			g := newGate(n)
+			gt = newGate(n)
 			grp := shepherd.NewGroup(context.Background())
-			task := func(context.Context) error { panicky(g); return nil }
 			for range n {
 				grp.Go("panic", task)
 			}
@@ -127,10 +142,11 @@ var panickers = []panicker{
 		}
 	}},
 	{"conc", func(b *testing.B, n int) func() {
+		var gt *gate
+		task := func() { panicky(gt) }
 		return func() {
-			g := newGate(n)
+			gt = newGate(n)
 			var wg conc.WaitGroup
-			task := func() { panicky(g) }
 			for range n {
 				wg.Go(task)
 			}
@@ -142,10 +158,11 @@ var panickers = []panicker{
 	{"pond", func(b *testing.B, n int) func() {
 		p := pond.NewPool(0)
 		b.Cleanup(p.StopAndWait)
+		var gt *gate
+		task := func() { panicky(gt) }
 		return func() {
-			g := newGate(n)
+			gt = newGate(n)
 			grp := p.NewGroup()
-			task := func() { panicky(g) }
 			for range n {
 				grp.Submit(task)
 			}
@@ -162,13 +179,14 @@ var panickers = []panicker{
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { releaseAnts(b, p) })
+		var gt *gate
+		task := func() {
+			defer wg.Done()
+			panicky(gt)
+		}
 		return func() {
-			g := newGate(n)
+			gt = newGate(n)
 			recovered.Store(0)
-			task := func() {
-				defer wg.Done()
-				panicky(g)
-			}
 			wg.Add(n)
 			for range n {
 				if err := p.Submit(task); err != nil {

@@ -66,3 +66,67 @@ func TestParseRejectsEmptyInput(t *testing.T) {
 		t.Error("parse(no results) = nil error; want an error")
 	}
 }
+
+// csvLimited is a W2c run: the target compares shepherd with errgroup
+// through their paired ratios to raw.
+const csvLimited = `cpu: Test CPU
+,bench.txt,
+,sec/task,CI
+LimitedGroup/raw-2,0.000001,3%
+LimitedGroup/shepherd-2,0.0000012,5%
+LimitedGroup/errgroup-2,0.0000011,5%
+geomean,0.0000011,
+
+,bench.txt,
+,raw-ratio,CI
+LimitedGroup/shepherd-2,1.10,2%
+LimitedGroup/errgroup-2,1.20,2%
+geomean,1.15,
+`
+
+func TestRenderStatesBaselineAndJudgesAgainstPeer(t *testing.T) {
+	r, err := parse(strings.NewReader(csvLimited))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	render(&b, meta{nproc: "2"}, r)
+	out := b.String()
+	for _, want := range []string{
+		// 1.10 / 1.20 paired, although the medians say 1.09.
+		"| W2c limited group | Group with Limit no slower than errgroup with SetLimit | 0.92× paired (1.09× of medians) | met |",
+		"Baseline: raw is a sync.WaitGroup with a buffered channel of 8 slots as the semaphore",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("render output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// W2b pairs shepherd-map with raw-map, not raw: its raw-ratio is already
+// the ratio to raw-map.
+func TestRenderJudgesMapAgainstRawMap(t *testing.T) {
+	const csv = `cpu: Test CPU
+,bench.txt,
+,sec/task,CI
+ForEach/raw-2,0.00000001,3%
+ForEach/raw-map-2,0.00000002,3%
+ForEach/shepherd-map-2,0.000000024,5%
+geomean,0.00000002,
+
+,bench.txt,
+,raw-ratio,CI
+ForEach/shepherd-map-2,1.10,2%
+geomean,1.10,
+`
+	r, err := parse(strings.NewReader(csv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	render(&b, meta{nproc: "2"}, r)
+	want := "| W2b index batch | Map ≤ 1.15× the atomic-index loop storing results | 1.10× paired (1.20× of medians) | met |"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("render output lacks %q:\n%s", want, b.String())
+	}
+}

@@ -34,9 +34,12 @@ const paired = "raw-ratio"
 // A workload is one Benchmark function of the suite.
 type workload struct {
 	id, bench, title, what string
-	metrics                []metric // the first is the one paired with raw, if any
-	targets                []target
-	custom                 func(io.Writer, *results) // renders the table instead of table
+	// baseline says in one line what raw is in this workload, so that no
+	// ratio is read against a different mechanism than the one it measures.
+	baseline string
+	metrics  []metric // the first is the one paired with raw, if any
+	targets  []target
+	custom   func(io.Writer, *results) // renders the table instead of table
 }
 
 // A target compares a measured figure with the goal the suite holds
@@ -51,13 +54,22 @@ type target struct {
 var workloads = []workload{
 	{
 		id: "W1", bench: "SpawnWait", title: "spawn-wait",
-		what:    "10,000 tiny tasks (an atomic add each), then wait for all. shepherd runs them with names, pprof labels and panic recovery.",
-		metrics: []metric{nsPerTask, allocsPerTask},
+		what:     "10,000 tiny tasks (an atomic add each), then wait for all. shepherd runs them with names, pprof labels and panic recovery.",
+		baseline: "raw is a go statement per task and a sync.WaitGroup, the task a closure built once, as every library's is; errgroup (no names, labels or recovery) is the peer the target names.",
+		metrics:  []metric{nsPerTask, allocsPerTask},
 		targets: []target{
 			timeTarget("SpawnWait", nsPerTask, "shepherd", "raw", 1.15, "shepherd ≤ 1.15× raw"),
 			timeTarget("SpawnWait", nsPerTask, "shepherd", "errgroup", 1, "shepherd no slower than errgroup"),
 			allocsTarget("SpawnWait/shepherd", "SpawnWait/errgroup", "shepherd allocations per task ≤ errgroup's"),
 		},
+	},
+	{
+		id: "W1p", bench: "SpawnParts", title: "spawn-wait, part by part",
+		what: "W1's batch, with raw's task given one part of a shepherd task at a time: the pprof label, set as the task starts " +
+			"(raw-labels); a deferred recover (raw-recover); both (raw-labels-recover). What shepherd adds over raw-labels-recover " +
+			"is its own bookkeeping: counting the task, checking the group's context before starting it, collecting failures.",
+		baseline: "raw is W1's: a go statement per task and a sync.WaitGroup, the task a closure built once.",
+		metrics:  []metric{nsPerTask, allocsPerTask},
 	},
 	{
 		id: "W2", bench: "BoundedPool", title: "bounded pool",
@@ -76,6 +88,28 @@ var workloads = []workload{
 		},
 	},
 	{
+		id: "W2b", bench: "ForEach", title: "index batch",
+		what: "100,000 tiny items on 8 workers that take the next index from a shared atomic counter: shepherd's ForEach and Map, " +
+			"conc's iter. shepherd recovers a panic in any item and names the item, and stops taking items once ctx is done, checking it before each item; raw-ctx is raw with that check, an extra that shows its cost; conc-iter checks no context.",
+		baseline: "raw is 8 goroutines taking indexes from an atomic counter, what ForEach does; raw-map also stores each result, " +
+			"and shepherd-map and conc-iter-map are paired with it, not with raw.",
+		metrics: []metric{nsPerTask, allocsPerTask},
+		targets: []target{
+			timeTarget("ForEach", nsPerTask, "shepherd-foreach", "raw", 1.15, "ForEach ≤ 1.15× the atomic-index loop"),
+			timeTarget("ForEach", nsPerTask, "shepherd-map", "raw-map", 1.15, "Map ≤ 1.15× the atomic-index loop storing results"),
+		},
+	},
+	{
+		id: "W2c", bench: "LimitedGroup", title: "limited group",
+		what: "10,000 tiny tasks, a goroutine each, at most 8 at once: a Group with Limit(8), errgroup with SetLimit(8).",
+		baseline: "raw is a sync.WaitGroup with a buffered channel of 8 slots as the semaphore, taken before each go statement " +
+			"and given back as the task ends; errgroup with SetLimit is the peer the target names.",
+		metrics: []metric{nsPerTask, allocsPerTask},
+		targets: []target{
+			timeTarget("LimitedGroup", nsPerTask, "shepherd", "errgroup", 1, "Group with Limit no slower than errgroup with SetLimit"),
+		},
+	},
+	{
 		id: "W3", bench: "IOBound", title: "IO-bound",
 		what: "2,000 items that each sleep 1 ms, on 64 workers. Efficiency is the ideal wall time " +
 			"(32 rounds of one sleep, as long as a 1 ms sleep takes on this machine, measured first) over the actual one: 1 is perfect.",
@@ -90,7 +124,8 @@ var workloads = []workload{
 		id: "W4", bench: "CancelLatency", title: "cancel latency",
 		what: "999 tasks blocked on their context, then one fails. The time from just before the failing task returns " +
 			"to Wait returning, median over the iterations of each sample. Tasks other than raw's return ctx.Err(), as such tasks do.",
-		metrics: []metric{cancelLatency},
+		baseline: "raw is a go statement per task, a sync.WaitGroup, and a context.WithCancelCause that the failing task cancels.",
+		metrics:  []metric{cancelLatency},
 		targets: []target{
 			timeTarget("CancelLatency", cancelLatency, "shepherd", "raw", 1.2, "shepherd ≤ 1.2× raw"),
 		},
@@ -101,16 +136,21 @@ var workloads = []workload{
 			"first failure still run them all). raw recovers and keeps nothing; raw-callers also records the stack's program " +
 			"counters; shepherd returns a *PanicError with the stack for every task; conc keeps the first panic with its stack, " +
 			"pond formats a stack for every task, ants calls a panic handler.",
+		baseline: "raw-callers is the baseline the target names: a go statement per task with a deferred recover that records " +
+			"the stack's program counters (runtime.Callers), what shepherd keeps of every panic; plain raw keeps nothing.",
 		metrics: []metric{nsPerTask, allocsPerTask},
 		targets: []target{
-			timeTarget("PanicRecovery", nsPerTask, "shepherd", "raw", 2, "shepherd ≤ 2× raw, stacks captured"),
+			timeTarget("PanicRecovery", nsPerTask, "shepherd", "raw-callers", 1.2, "shepherd ≤ 1.2× raw-callers, stacks captured"),
+			ownAllocsTarget("PanicRecovery/shepherd", "PanicRecovery/raw-callers", 3,
+				"shepherd ≤ 3 allocations per panic of its own (beyond raw-callers', which are the runtime's)"),
 		},
 	},
 	{
 		id: "W6", bench: "RestartRate", title: "restart rate",
 		what: "A service that fails as soon as it starts, restarted at once (no backoff, restart limits out of the way), " +
-			"b.N times under one supervisor. raw is a loop that runs it in a fresh goroutine with recover.",
-		metrics: []metric{restartRate, nsPerRestart},
+			"b.N times under one supervisor.",
+		baseline: "raw is a loop that runs the service in a fresh goroutine with recover; suture is the peer the target names.",
+		metrics:  []metric{restartRate, nsPerRestart},
 		targets: []target{
 			valueTarget(restartRate, "RestartRate/shepherd", "RestartRate/suture", 0.5, "shepherd ≥ 1.5× suture's restarts per second"),
 		},
@@ -145,7 +185,8 @@ var workloads = []workload{
 		id: "W8", bench: "IdleMemory", title: "memory per idle task",
 		what: "100,000 tasks parked on their context: HeapInuse + StackInuse after minus before, per task, " +
 			"after a garbage collection and a warm-up batch (so the runtime's reused goroutine descriptors are not counted).",
-		metrics: []metric{bytesPerTask},
+		baseline: "raw is a go statement per task parked on a context, and a sync.WaitGroup.",
+		metrics:  []metric{bytesPerTask},
 		targets: []target{
 			{desc: "shepherd ≤ raw + 256 B per task", eval: func(r *results) (string, bool, bool) {
 				s, ok1 := r.get(bytesPerTask.unit, "IdleMemory/shepherd")
@@ -162,7 +203,8 @@ var workloads = []workload{
 
 // ratio returns lib's time relative to base's in workload bench: the
 // paired ratio when the suite measured one (raw-ratio of lib, divided by
-// base's when base is not raw), and the ratio of the medians of m.
+// base's when base was itself paired with raw), and the ratio of the
+// medians of m.
 func ratio(r *results, bench string, m metric, lib, base string) (pairedQ float64, hasPaired bool, medianQ float64, ok bool) {
 	x, ok1 := r.get(m.unit, bench+"/"+lib)
 	y, ok2 := r.get(m.unit, bench+"/"+base)
@@ -171,10 +213,12 @@ func ratio(r *results, bench string, m metric, lib, base string) (pairedQ float6
 	}
 	medianQ = x.median / y.median
 	px, okx := r.get(paired, bench+"/"+lib)
-	py := stat{median: 1}
-	oky := base == "raw"
-	if !oky {
-		py, oky = r.get(paired, bench+"/"+base)
+	// A base with a paired ratio of its own was paired with raw, as lib
+	// was: their ratios divide. A raw baseline without one (raw itself,
+	// or raw-map in W2b) is what lib was paired with.
+	py, oky := r.get(paired, bench+"/"+base)
+	if !oky && strings.HasPrefix(base, "raw") {
+		py, oky = stat{median: 1}, true
 	}
 	if okx && oky && py.median != 0 {
 		return px.median / py.median, true, medianQ, true
@@ -246,6 +290,21 @@ func allocsTarget(a, b, desc string) target {
 			return "", false, false
 		}
 		return fmt.Sprintf("%.2f vs %.2f", x.median, y.median), math.Round(x.median*100) <= math.Round(y.median*100), true
+	}}
+}
+
+// ownAllocsTarget is met when a allocates at most limit per task more
+// than b, whose tasks allocate nothing themselves: what b allocates is the
+// runtime's, and varies with the load of the machine.
+func ownAllocsTarget(a, b string, limit float64, desc string) target {
+	return target{desc: desc, eval: func(r *results) (string, bool, bool) {
+		x, ok1 := r.get(allocsPerTask.unit, a)
+		y, ok2 := r.get(allocsPerTask.unit, b)
+		if !ok1 || !ok2 {
+			return "", false, false
+		}
+		d := x.median - y.median
+		return fmt.Sprintf("%.2f (%.2f − %.2f)", d, x.median, y.median), math.Round(d*100) <= limit*100, true
 	}}
 }
 
@@ -375,6 +434,9 @@ func table(w io.Writer, wl workload, r *results) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w)
+	if wl.baseline != "" {
+		fmt.Fprintf(w, "Baseline: %s\n\n", wl.baseline)
+	}
 }
 
 func pairedCell(r *results, bench, lib string) string {
@@ -487,4 +549,5 @@ func scale(w io.Writer, r *results) {
 		}
 	}
 	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Baseline: raw is W1's, a go statement per task and a sync.WaitGroup, at each batch size.\n\n")
 }
