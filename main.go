@@ -79,6 +79,18 @@ func MainReport(w io.Writer) MainOption {
 // tests can call it:
 //
 //	func main() { os.Exit(shepherd.Main(sup)) }
+//
+// Under systemd (NOTIFY_SOCKET set, as for a unit with Type=notify), Main
+// speaks the sd_notify protocol: READY=1 once every service of the tree
+// is ready, STATUS= with a one-line summary whenever it changes, STOPPING=1
+// when the stop begins, with EXTEND_TIMEOUT_USEC set to the supervisor's
+// ShutdownTimeout plus a second so that a drain within the budget is not
+// killed, and, when the unit sets WatchdogSec=, WATCHDOG=1 every half
+// interval while the tree is live in the sense of Livez: once a service is
+// stuck or the tree has failed, the pings stop and systemd restarts the
+// process. The tree is read with Snapshot every 100 ms, so READY=1 and
+// STATUS= follow the tree by at most that. A svc that is not a *Supervisor
+// is reported ready as soon as Main runs it.
 func Main(svc Service, opts ...MainOption) int {
 	if svc == nil {
 		panic("shepherd: Main(nil): pass the service (usually a *Supervisor) to run")
@@ -102,6 +114,9 @@ func Main(svc Service, opts ...MainOption) int {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 
+	sd := startNotifier(svc) // nil unless systemd's NOTIFY_SOCKET is set
+	defer sd.stop()
+
 	errc := make(chan error, 1)
 	go func() {
 		if sup, ok := svc.(*Supervisor); ok {
@@ -122,6 +137,7 @@ func Main(svc Service, opts ...MainOption) int {
 	case sig := <-sigs:
 		log.Info("shepherd: signal received, stopping", "signal", sig.String())
 		cancel(fmt.Errorf("shepherd: received %v", sig))
+		sd.signalled()
 	}
 	select {
 	case err := <-errc:
