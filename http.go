@@ -160,7 +160,7 @@ func (h *HTTPService) close() {
 	h.mu.Lock()
 	h.shutDown = true
 	h.mu.Unlock()
-	h.srv.Close()
+	_ = h.srv.Close()
 }
 
 // Stop shuts the server down gracefully, waiting for in-flight requests
@@ -172,7 +172,7 @@ func (h *HTTPService) Stop(ctx context.Context) error {
 	h.mu.Unlock()
 	err := h.srv.Shutdown(ctx)
 	if err != nil {
-		h.srv.Close()
+		_ = h.srv.Close()
 	}
 	return err
 }

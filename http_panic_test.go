@@ -30,12 +30,12 @@ func panicky() *http.ServeMux {
 	})))
 	mux.HandleFunc("/partial", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "100")
-		io.WriteString(w, "partial")
-		http.NewResponseController(w).Flush()
+		_, _ = io.WriteString(w, "partial")
+		_ = http.NewResponseController(w).Flush()
 		panic("after the headers")
 	})
 	mux.HandleFunc("/abort", func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) })
-	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
 	return mux
 }
 
@@ -93,7 +93,7 @@ func TestHTTPHandlerPanicIsReportedAndAnswered500(t *testing.T) {
 			t.Fatalf("GET %s: %v", c.route, err)
 		}
 		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if err != nil || resp.StatusCode != 500 || string(body) != "Internal Server Error\n" || !resp.Close || resp.Header.Get("X-Half-Done") != "" {
 			t.Errorf("GET %s = %d %q (err %v, Close %v, header %v); want 500 \"Internal Server Error\\n\", connection closed, no header of the handler's",
 				c.route, resp.StatusCode, body, err, resp.Close, resp.Header)
@@ -110,7 +110,7 @@ func TestHTTPHandlerPanicIsReportedAndAnswered500(t *testing.T) {
 	// Headers already sent: the client must learn the answer is cut short.
 	if resp, err := client.Get(base + "/partial"); err == nil {
 		_, err = io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		if err == nil {
 			t.Errorf("GET /partial: read the whole body of a response whose handler panicked midway; want the connection dropped")
 		}
@@ -126,7 +126,7 @@ func TestHTTPHandlerPanicIsReportedAndAnswered500(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GET /ok after panics: %v; the server must serve on", err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if got := api.Panics(); got != 3 {
 		t.Errorf("Panics() = %d; want 3 (boom, route, partial; not the abort)", got)
 	}
@@ -145,7 +145,7 @@ func TestHTTPHandlerPanicFailsServerWhenAsked(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GET /route: %v; want a 500 before the server closes", err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if resp.StatusCode != 500 {
 		t.Errorf("GET /route = %d; want 500", resp.StatusCode)
 	}
@@ -176,7 +176,7 @@ func TestHTTPConnStatePanicDoesNotCrash(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GET /ok: %v", err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if pe := evs.panicked("app/api (ConnState hook)"); pe == nil || !strings.HasPrefix(fmt.Sprint(pe.Value), "conn hook ") {
 		t.Errorf("ConnState panic reported as %v; want a *PanicError for \"app/api (ConnState hook)\"", pe)
 	}
@@ -202,7 +202,7 @@ func TestHTTPHandlerPanicWithoutListeners(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}

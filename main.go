@@ -144,7 +144,7 @@ func Main(svc Service, opts ...MainOption) int {
 		return exitCode(log, cfg.report, err)
 	case sig := <-sigs:
 		log.Error("shepherd: second signal received, exiting before the shutdown finished", "signal", sig.String())
-		fmt.Fprint(cfg.report, ownedReport())
+		_, _ = fmt.Fprint(cfg.report, ownedReport())
 		code := ExitForced
 		if s, ok := sig.(syscall.Signal); ok {
 			code += int(s)
@@ -161,7 +161,7 @@ func exitCode(log *slog.Logger, report io.Writer, err error) int {
 	var stuck *StuckError
 	if errors.As(err, &stuck) {
 		log.Error("shepherd: stopped, but not everything returned", "err", err)
-		fmt.Fprint(report, stuck.Report())
+		_, _ = fmt.Fprint(report, stuck.Report())
 		return ExitStuck
 	}
 	onlyStopTree := true

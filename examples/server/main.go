@@ -71,7 +71,7 @@ func newApp(addr, debugAddr string, shutdown time.Duration, log *slog.Logger) *s
 func apiHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ping", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "pong")
+		_, _ = fmt.Fprintln(w, "pong")
 	})
 	// /slow?d=2s answers after d: a request that is in flight when the
 	// server is asked to stop, and finishes during the drain. It sends its
@@ -82,10 +82,10 @@ func apiHandler() http.Handler {
 			d = 2 * time.Second
 		}
 		w.WriteHeader(http.StatusOK)
-		http.NewResponseController(w).Flush()
+		_ = http.NewResponseController(w).Flush()
 		select {
 		case <-time.After(d):
-			fmt.Fprintf(w, "done after %v\n", d)
+			_, _ = fmt.Fprintf(w, "done after %v\n", d)
 		case <-r.Context().Done():
 		}
 	})

@@ -89,7 +89,7 @@ func TestUnitMatchesProgram(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "RUN_EXAMPLE=1", "NOTIFY_SOCKET="+sock,
 		"WATCHDOG_USEC="+strconv.FormatInt(watchdog.Microseconds(), 10),
