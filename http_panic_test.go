@@ -9,6 +9,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -226,4 +227,25 @@ func (s *lockedBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// BenchmarkHTTPRecovering measures what HTTPServer's panic recovery adds
+// to a request: run with -benchmem and compare the two.
+func BenchmarkHTTPRecovering(b *testing.B) {
+	noop := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	srv := &http.Server{Handler: noop}
+	shepherd.HTTPServer(srv)
+	for _, c := range []struct {
+		name string
+		h    http.Handler
+	}{{"plain", noop}, {"recovering", srv.Handler}} {
+		b.Run(c.name, func(b *testing.B) {
+			r := httptest.NewRequest("GET", "/", nil)
+			w := httptest.NewRecorder()
+			b.ReportAllocs()
+			for b.Loop() {
+				c.h.ServeHTTP(w, r)
+			}
+		})
+	}
 }
