@@ -57,17 +57,19 @@ func (h *HTTPService) recovering(next http.Handler) http.Handler {
 			} else {
 				err = exitError(h.pathOf(r), rec)
 			}
-			if h.failOnPanic {
-				// Recorded before the client hears of it: a stop the client
-				// might start next must not find Run's failure missing.
-				h.setFailErr(err)
-			}
+			// Reported before the client hears of it: a test that got the
+			// 500, or a stop the client starts next, finds it reported.
+			h.failed(err)
 			h.answer500(pw)
-			if h.failOnPanic {
-				// The server closes next: the answer must be on its way first.
+			if h.failOnPanic || rec == nil {
+				// The server closes next, or runtime.Goexit goes on
+				// unwinding past net/http, which then never finishes the
+				// response: the answer must be on its way first.
 				_ = http.NewResponseController(pw.ResponseWriter).Flush()
 			}
-			h.failed(err)
+			if h.failOnPanic {
+				h.close()
+			}
 			if pw.wrote {
 				// Part of a response went out: only dropping the
 				// connection, as net/http does after a panic, tells the
@@ -119,8 +121,8 @@ func (h *HTTPService) path() string {
 }
 
 // failed counts and reports the failure of a handler or hook. With
-// FailOnHandlerPanic the service fails instead and its supervisor reports
-// it; otherwise the tree's events report it, or, in a tree nobody listens
+// FailOnHandlerPanic it is kept for Run to return, and its supervisor
+// reports it, once the caller has closed the server; otherwise the tree's events report it, or, in a tree nobody listens
 // to, the server's ErrorLog, as net/http would have.
 func (h *HTTPService) failed(err error) {
 	h.panics.Add(1)
@@ -129,8 +131,7 @@ func (h *HTTPService) failed(err error) {
 	h.mu.Unlock()
 	switch {
 	case h.failOnPanic:
-		h.setFailErr(err)
-		h.close()
+		h.setFailErr(err) // the caller closes the server, and Run returns it
 	case sc != nil && sc.ev != nil:
 		sc.ev.failed(errPath(err), err)
 	default:
@@ -173,6 +174,9 @@ func (h *HTTPService) connStateHook(hook func(net.Conn, http.ConnState)) func(ne
 		defer func() {
 			if r := recover(); r != nil {
 				h.failed(newPanicError(h.path()+" (ConnState hook)", r))
+				if h.failOnPanic {
+					h.close()
+				}
 			}
 		}()
 		hook(c, st)

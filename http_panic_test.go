@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -35,6 +36,7 @@ func panicky() *http.ServeMux {
 		_ = http.NewResponseController(w).Flush()
 		panic("after the headers")
 	})
+	mux.HandleFunc("/goexit", func(w http.ResponseWriter, r *http.Request) { runtime.Goexit() })
 	mux.HandleFunc("/abort", func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) })
 	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok") })
 	return mux
@@ -62,6 +64,17 @@ func (l *httpEvents) panicked(path string) *shepherd.PanicError {
 		}
 	}
 	return nil
+}
+
+func (l *httpEvents) failed(path string, target error) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, e := range l.events {
+		if e.Kind == shepherd.EventFailed && e.Path == path && errors.Is(e.Err, target) {
+			return true
+		}
+	}
+	return false
 }
 
 func runServer(t *testing.T, sup *shepherd.Supervisor, api *shepherd.HTTPService) (stop func() error) {
@@ -108,6 +121,17 @@ func TestHTTPHandlerPanicIsReportedAndAnswered500(t *testing.T) {
 		}
 	}
 
+	// runtime.Goexit in a handler (a t.FailNow in a test server) is
+	// answered and reported too.
+	if resp, err := client.Get(base + "/goexit"); err != nil || resp.StatusCode != 500 {
+		t.Errorf("GET /goexit = %v, %v; want 500", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	if !evs.failed("app/api", shepherd.ErrGoexit) {
+		t.Errorf("GET /goexit: no EventFailed with ErrGoexit for app/api; events %v", evs.events)
+	}
+
 	// Headers already sent: the client must learn the answer is cut short.
 	if resp, err := client.Get(base + "/partial"); err == nil {
 		_, err = io.ReadAll(resp.Body)
@@ -128,8 +152,8 @@ func TestHTTPHandlerPanicIsReportedAndAnswered500(t *testing.T) {
 		t.Fatalf("GET /ok after panics: %v; the server must serve on", err)
 	}
 	_ = resp.Body.Close()
-	if got := api.Panics(); got != 3 {
-		t.Errorf("Panics() = %d; want 3 (boom, route, partial; not the abort)", got)
+	if got := api.Panics(); got != 4 {
+		t.Errorf("Panics() = %d; want 4 (boom, route, goexit, partial; not the abort)", got)
 	}
 	if err := stop(); err != nil {
 		t.Errorf("Run = %v; want nil: handler panics do not fail the server unless asked", err)
