@@ -21,6 +21,11 @@ type HTTPService struct {
 	addr     net.Addr
 	shutDown bool            // an earlier run shut the server down; it cannot serve again
 	base     context.Context // the current run's context, without its cancellation
+	scope    *scope          // the current run's place in the tree, for reporting handler panics
+	failErr  error           // with FailOnHandlerPanic, the first handler failure, which Run returns
+
+	failOnPanic bool // set by FailOnHandlerPanic before the server runs
+	panics      atomic.Int64
 }
 
 // HTTPServer returns a Service that runs srv. Run binds srv.Addr (":http"
@@ -37,32 +42,53 @@ type HTTPService struct {
 // a Group a handler creates from r.Context() names its tasks below the
 // service, and LabelHandler can name a route.
 //
+// A panic in a handler is reported as a *PanicError under the handler's
+// path (the service's, or its LabelHandler route's) through the tree's
+// Logger and OnEvent, and counted (Panics); the request is answered 500
+// and its connection closed, unless the handler had begun its response,
+// whose connection is dropped, as net/http does after a panic. The server
+// serves on unless FailOnHandlerPanic is given. A panic in srv.ConnState
+// is reported and counted the same way instead of killing the process.
+// HTTPServer wraps srv.Handler and srv.ConnState to do this, so set them
+// before calling it.
+//
 // Outside a Supervisor (say, as a Group task), Run closes the server
 // abruptly when its context is done: only a Supervisor's Stop drains.
-func HTTPServer(srv *http.Server) *HTTPService {
+func HTTPServer(srv *http.Server, opts ...HTTPOption) *HTTPService {
 	if srv == nil {
 		panic("shepherd: HTTPServer(nil): pass the *http.Server to run")
 	}
-	return newHTTPService(srv, nil)
+	return newHTTPService(srv, nil, opts)
 }
 
 // HTTPServerListener is like HTTPServer but serves on ln, which the caller
 // has bound already; the service is ready at once and closes ln when it
 // stops.
-func HTTPServerListener(srv *http.Server, ln net.Listener) *HTTPService {
+func HTTPServerListener(srv *http.Server, ln net.Listener, opts ...HTTPOption) *HTTPService {
 	if srv == nil || ln == nil {
 		panic("shepherd: HTTPServerListener: pass a non-nil *http.Server and net.Listener")
 	}
-	return newHTTPService(srv, ln)
+	return newHTTPService(srv, ln, opts)
 }
 
-func newHTTPService(srv *http.Server, ln net.Listener) *HTTPService {
+func newHTTPService(srv *http.Server, ln net.Listener, opts []HTTPOption) *HTTPService {
 	h := &HTTPService{srv: srv, ln: ln}
+	for _, o := range opts {
+		o(h)
+	}
 	if ln != nil {
 		h.addr = ln.Addr()
 	}
 	if srv.BaseContext == nil {
 		srv.BaseContext = h.baseContext
+	}
+	next := srv.Handler
+	if next == nil {
+		next = http.DefaultServeMux
+	}
+	srv.Handler = h.recovering(next)
+	if srv.ConnState != nil {
+		srv.ConnState = h.connStateHook(srv.ConnState)
 	}
 	return h
 }
@@ -97,6 +123,7 @@ func (h *HTTPService) Run(ctx context.Context) error {
 		return errServedOnce
 	}
 	h.base = context.WithoutCancel(ctx)
+	h.scope = scopeOf(ctx)
 	h.mu.Unlock()
 	ln := h.ln
 	if ln == nil {
@@ -118,7 +145,9 @@ func (h *HTTPService) Run(ctx context.Context) error {
 	if err := h.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return nil
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.failErr
 }
 
 // errServedOnce is what a restarted HTTPService returns: the standard
@@ -131,7 +160,7 @@ func (h *HTTPService) close() {
 	h.mu.Lock()
 	h.shutDown = true
 	h.mu.Unlock()
-	h.srv.Close()
+	_ = h.srv.Close()
 }
 
 // Stop shuts the server down gracefully, waiting for in-flight requests
@@ -143,7 +172,7 @@ func (h *HTTPService) Stop(ctx context.Context) error {
 	h.mu.Unlock()
 	err := h.srv.Shutdown(ctx)
 	if err != nil {
-		h.srv.Close()
+		_ = h.srv.Close()
 	}
 	return err
 }
@@ -191,6 +220,25 @@ func LabelHandler(name string, h http.Handler) http.Handler {
 		ctx = context.WithValue(ctx, scopeKey{}, rt.own)
 		setLabels(ctx)
 		defer setLabels(r.Context())
+		defer nameRoutePanic(rt.own.path)
 		h.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// nameRoutePanic, deferred by LabelHandler, turns a panic in the route's
+// handler into a *PanicError under the route's path, while the panicking
+// frames are still on the stack, and passes it on to the server's
+// recovery (see HTTPServer), which answers the request.
+func nameRoutePanic(path string) {
+	r := recover()
+	switch r.(type) {
+	case nil:
+		return
+	case handlerPanic: // a LabelHandler nested inside named it already
+		panic(r)
+	}
+	if r == http.ErrAbortHandler {
+		panic(r)
+	}
+	panic(handlerPanic{newPanicError(path, r)})
 }

@@ -37,7 +37,7 @@ func TestLabelHandlerNamesRoute(t *testing.T) {
 		if err := g.Wait(); err != nil {
 			t.Error(err)
 		}
-		fmt.Fprint(w, "ok")
+		_, _ = fmt.Fprint(w, "ok")
 	})))
 	mux.HandleFunc("/plain", func(w http.ResponseWriter, r *http.Request) {
 		paths <- shepherd.Path(r.Context())
@@ -60,7 +60,7 @@ func TestLabelHandlerNamesRoute(t *testing.T) {
 			return
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+		_ = resp.Body.Close()
 	}
 	call("/report")
 	for _, want := range []string{"app/api/report", "app/api/report/send"} {

@@ -79,6 +79,18 @@ func MainReport(w io.Writer) MainOption {
 // tests can call it:
 //
 //	func main() { os.Exit(shepherd.Main(sup)) }
+//
+// Under systemd (NOTIFY_SOCKET set, as for a unit with Type=notify), Main
+// speaks the sd_notify protocol: READY=1 once every service of the tree
+// is ready, STATUS= with a one-line summary whenever it changes, STOPPING=1
+// when the stop begins, with EXTEND_TIMEOUT_USEC set to the supervisor's
+// ShutdownTimeout plus a second so that a drain within the budget is not
+// killed, and, when the unit sets WatchdogSec=, WATCHDOG=1 every half
+// interval while the tree is live in the sense of Livez: once a service is
+// stuck or the tree has failed, the pings stop and systemd restarts the
+// process. The tree is read with Snapshot every 100 ms, so READY=1 and
+// STATUS= follow the tree by at most that. A svc that is not a *Supervisor
+// is reported ready as soon as Main runs it.
 func Main(svc Service, opts ...MainOption) int {
 	if svc == nil {
 		panic("shepherd: Main(nil): pass the service (usually a *Supervisor) to run")
@@ -102,6 +114,9 @@ func Main(svc Service, opts ...MainOption) int {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 
+	sd := startNotifier(svc) // nil unless systemd's NOTIFY_SOCKET is set
+	defer sd.stop()
+
 	errc := make(chan error, 1)
 	go func() {
 		if sup, ok := svc.(*Supervisor); ok {
@@ -122,13 +137,14 @@ func Main(svc Service, opts ...MainOption) int {
 	case sig := <-sigs:
 		log.Info("shepherd: signal received, stopping", "signal", sig.String())
 		cancel(fmt.Errorf("shepherd: received %v", sig))
+		sd.signalled()
 	}
 	select {
 	case err := <-errc:
 		return exitCode(log, cfg.report, err)
 	case sig := <-sigs:
 		log.Error("shepherd: second signal received, exiting before the shutdown finished", "signal", sig.String())
-		fmt.Fprint(cfg.report, ownedReport())
+		_, _ = fmt.Fprint(cfg.report, ownedReport())
 		code := ExitForced
 		if s, ok := sig.(syscall.Signal); ok {
 			code += int(s)
@@ -145,7 +161,7 @@ func exitCode(log *slog.Logger, report io.Writer, err error) int {
 	var stuck *StuckError
 	if errors.As(err, &stuck) {
 		log.Error("shepherd: stopped, but not everything returned", "err", err)
-		fmt.Fprint(report, stuck.Report())
+		_, _ = fmt.Fprint(report, stuck.Report())
 		return ExitStuck
 	}
 	onlyStopTree := true

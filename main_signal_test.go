@@ -54,13 +54,17 @@ func TestMainSecondSignalForcesReturn(t *testing.T) {
 		n := sup.Snapshot()
 		return len(n.Children) == 1 && len(n.Children[0].Children) == 1 && n.Children[0].Children[0].State == shepherd.StateRunning
 	})
-	syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case <-stopping:
 	case c := <-code:
 		t.Fatalf("Main() = %d before the stubborn service saw the stop", c)
 	}
-	syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
 	if c := <-code; c != shepherd.ExitForced+int(syscall.SIGTERM) {
 		t.Fatalf("Main() = %d; want %d", c, shepherd.ExitForced+int(syscall.SIGTERM))
 	}
@@ -117,7 +121,9 @@ func TestMainEchoOfSignalExitsZero(t *testing.T) {
 				}), shepherd.MainLogger(discard))
 			}()
 			<-started
-			syscall.Kill(os.Getpid(), syscall.SIGTERM)
+			if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
 			if c := <-code; c != shepherd.ExitOK {
 				t.Fatalf("Main() = %d; want %d: an error that only echoes the signal is a clean stop", c, shepherd.ExitOK)
 			}

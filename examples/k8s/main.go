@@ -56,7 +56,7 @@ func main() {
 func apiHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ping", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "pong")
+		_, _ = fmt.Fprintln(w, "pong")
 	})
 	return mux
 }

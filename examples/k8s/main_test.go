@@ -110,7 +110,7 @@ func poll(url string, bound time.Duration, up chan<- struct{}) []mark {
 		m := mark{sent: sent, at: time.Now(), err: err}
 		if err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			m.ok = resp.StatusCode == http.StatusOK
 		}
 		marks = append(marks, m)
@@ -167,7 +167,7 @@ func TestRollingUpdateTimeline(t *testing.T) {
 	select {
 	case <-exited:
 	case <-time.After(budget + 5*time.Second):
-		cmd.Process.Kill()
+		_ = cmd.Process.Kill()
 		<-exited
 		t.Fatalf("did not exit within the budget; stderr:\n%s", stderr.String())
 	}
@@ -222,7 +222,7 @@ func TestRollingUpdateTimeline(t *testing.T) {
 	}
 	for _, addr := range []string{api, debug} {
 		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
+			_ = c.Close()
 			t.Errorf("%s accepts connections after exit", addr)
 		}
 	}

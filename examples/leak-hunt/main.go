@@ -63,7 +63,7 @@ func newApp(addr, debugAddr string, log *slog.Logger) *shepherd.Supervisor {
 func apiHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ping", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "pong")
+		_, _ = fmt.Fprintln(w, "pong")
 	})
 	mux.Handle("/leak", shepherd.LabelHandler("leak", http.HandlerFunc(leak)))
 	return mux
@@ -76,7 +76,7 @@ func leak(w http.ResponseWriter, r *http.Request) {
 	go func() {
 		<-ch
 	}()
-	fmt.Fprintln(w, "will leak")
+	_, _ = fmt.Fprintln(w, "will leak")
 }
 
 // debugHandler serves the shepherd debug page beside net/http/pprof.

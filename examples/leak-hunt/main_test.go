@@ -47,7 +47,7 @@ func get(t *testing.T, url string) string {
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("GET %s = %d, %v", url, resp.StatusCode, err)
@@ -86,8 +86,8 @@ func TestDebugPageNamesTheLeak(t *testing.T) {
 		exited <- cmd.Wait()
 	}()
 	if api == "" || debug == "" {
-		<-exited
-		t.Fatalf("example did not announce its addresses; stderr:\n%s", stderr.String())
+		err := <-exited
+		t.Fatalf("example did not announce its addresses (exit: %v); stderr:\n%s", err, stderr.String())
 	}
 	// Stopped, the server leaves the leaked goroutines behind: after the
 	// shutdown budget they are reported stuck, with their owner, and the
@@ -95,9 +95,9 @@ func TestDebugPageNamesTheLeak(t *testing.T) {
 	defer func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-exited:
+		case err := <-exited:
 			if code := cmd.ProcessState.ExitCode(); code != 3 {
-				t.Errorf("exit code %d; want 3 (stuck); stderr:\n%s", code, stderr.String())
+				t.Errorf("exit code %d (%v); want 3 (stuck); stderr:\n%s", code, err, stderr.String())
 			}
 			if want := "5 goroutines owned by app/api/leak"; !strings.Contains(stderr.String(), want) {
 				t.Errorf("stuck report lacks %q; stderr:\n%s", want, stderr.String())

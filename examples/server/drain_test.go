@@ -123,7 +123,7 @@ func TestDrainUnderLoad(t *testing.T) {
 	}
 	for _, addr := range []string{p.api, p.debug} {
 		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
+			_ = c.Close()
 			t.Errorf("%s accepts connections after exit", addr)
 		}
 	}
@@ -151,7 +151,7 @@ func request(client *http.Client, api string, rnd *rand.Rand) outcome {
 		return o
 	}
 	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	o.code, o.body, o.err, o.done = resp.StatusCode, string(b), err, time.Now()
 	return o
 }
@@ -166,7 +166,7 @@ func TestHangingHandlerIsReportedStuck(t *testing.T) {
 	go func() {
 		resp, err := http.Get("http://" + p.api + "/hang")
 		if err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 		}
 		hung <- err
 	}()
@@ -198,5 +198,9 @@ func TestHangingHandlerIsReportedStuck(t *testing.T) {
 			t.Errorf("stuck report lacks %q:\n%s", want, report)
 		}
 	}
-	<-hung
+	// The hung request ends with the process, whatever the client saw
+	// (its connection closed mid-request): the test only waits for it.
+	if err := <-hung; err != nil {
+		t.Logf("the /hang request ended with %v, as a request cut off by the exit does", err)
+	}
 }

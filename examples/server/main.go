@@ -9,12 +9,19 @@
 //     running as a zombie, and the exit code says what happened.
 //   - A second Ctrl-C exits at once, printing what was still running.
 //
-// Run it and try:
+// Build it and run the binary, not go run: a signal sent to go run's pid
+// leaves the server running without its parent, and the exit code shown
+// would be go run's (1), not the program's. In a shell:
 //
+//	go build -o /tmp/server ./examples/server
+//	/tmp/server & pid=$!
 //	curl localhost:8080/ping
-//	curl 'localhost:8080/slow?d=5s' & sleep 1; kill -TERM %go-run-pid
+//	curl 'localhost:8080/slow?d=5s' & sleep 1; kill -TERM $pid; wait $pid; echo "exit $?"   # the request completes: exit 0
+//
+// and, started again, try:
+//
 //	curl localhost:8081/debug/pprof/goroutine?debug=1   # labels show owners
-//	curl localhost:8080/hang   # then Ctrl-C: exit code 3, a stuck report names app/api/hang
+//	curl localhost:8080/hang   # then Ctrl-C (or kill -INT $pid): exit code 3, a stuck report names app/api/hang
 package main
 
 import (
@@ -64,7 +71,7 @@ func newApp(addr, debugAddr string, shutdown time.Duration, log *slog.Logger) *s
 func apiHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ping", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "pong")
+		_, _ = fmt.Fprintln(w, "pong")
 	})
 	// /slow?d=2s answers after d: a request that is in flight when the
 	// server is asked to stop, and finishes during the drain. It sends its
@@ -75,10 +82,10 @@ func apiHandler() http.Handler {
 			d = 2 * time.Second
 		}
 		w.WriteHeader(http.StatusOK)
-		http.NewResponseController(w).Flush()
+		_ = http.NewResponseController(w).Flush()
 		select {
 		case <-time.After(d):
-			fmt.Fprintf(w, "done after %v\n", d)
+			_, _ = fmt.Fprintf(w, "done after %v\n", d)
 		case <-r.Context().Done():
 		}
 	})

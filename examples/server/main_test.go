@@ -78,7 +78,7 @@ func (p *proc) wait(t *testing.T, within time.Duration) int {
 	case <-p.exited:
 		return p.exitCode
 	case <-time.After(within):
-		p.cmd.Process.Kill()
+		_ = p.cmd.Process.Kill()
 		<-p.exited
 		t.Fatalf("example did not exit within %v; stderr:\n%s", within, p.stderr)
 		return -1
@@ -91,7 +91,7 @@ func get(t *testing.T, url string) (int, string) {
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
@@ -121,7 +121,7 @@ func TestSIGTERMDrainsAndClosesBothPorts(t *testing.T) {
 			slow <- result{err: err}
 			return
 		}
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		b, err := io.ReadAll(resp.Body)
 		slow <- result{resp.StatusCode, string(b), err}
 	}()
@@ -149,7 +149,7 @@ func TestSIGTERMDrainsAndClosesBothPorts(t *testing.T) {
 	}
 	for _, addr := range []string{p.api, p.debug} {
 		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
+			_ = c.Close()
 			t.Errorf("%s still accepts connections after exit", addr)
 		}
 	}
@@ -166,7 +166,7 @@ func TestDebugPortTakenStopsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer busy.Close()
+	defer func() { _ = busy.Close() }()
 	cmd := exec.Command(os.Args[0], "-addr", "127.0.0.1:0", "-debug-addr", busy.Addr().String())
 	cmd.Env = append(os.Environ(), "RUN_EXAMPLE=1")
 	out, err := cmd.CombinedOutput()
