@@ -9,16 +9,14 @@ import (
 	"testing"
 )
 
-// TestReadmeSnippetsCompile keeps README.md true: every ```go block in it
-// must be an excerpt, line for line, of a .go file in this repository that
-// the build or the tests compile. Edit the code, then copy it to the README.
+// TestReadmeSnippetsCompile keeps README.md and MIGRATING.md true: every
+// ```go block in them must be an excerpt, line for line, of a .go file in
+// this repository that the build or the tests compile (MIGRATING.md's
+// snippets of other libraries come from bench/migrating_test.go, in the
+// module that depends on them). Edit the code, then copy it to the doc.
 func TestReadmeSnippetsCompile(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var sources []string
-	err = filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -37,9 +35,21 @@ func TestReadmeSnippetsCompile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
+	for _, doc := range []string{"README.md", "MIGRATING.md"} {
+		checkSnippets(t, doc, sources)
+	}
+}
+
+// checkSnippets reports each ```go block of doc that is not an excerpt of
+// one of sources.
+func checkSnippets(t *testing.T, doc string, sources []string) {
+	text, err := os.ReadFile(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(text), -1)
 	if len(blocks) == 0 {
-		t.Fatal("README.md has no ```go blocks; the test would prove nothing")
+		t.Fatalf("%s has no ```go blocks; the test would prove nothing", doc)
 	}
 	for _, b := range blocks {
 		snippet := normalize(b[1])
@@ -51,7 +61,7 @@ func TestReadmeSnippetsCompile(t *testing.T) {
 			}
 		}
 		if !found {
-			t.Errorf("README snippet is not an excerpt of any .go file in the repository:\n%s", b[1])
+			t.Errorf("%s snippet is not an excerpt of any .go file in the repository:\n%s", doc, b[1])
 		}
 	}
 }
