@@ -140,8 +140,8 @@ func Example_migrateConcWaitGroup() {
 	// warm orders panicked: no schema for orders
 }
 
-// upload stands in for a call that fails for one file.
-func upload(ctx context.Context, file string) error {
+// uploadFile stands in for a call that fails for one file.
+func uploadFile(ctx context.Context, file string) error {
 	if strings.HasSuffix(file, ".tmp") {
 		return fmt.Errorf("%s: refused", file)
 	}
@@ -155,13 +155,13 @@ func Example_migrateConcPool() {
 
 	g := shepherd.NewGroup(ctx, shepherd.Limit(4))
 	for _, f := range files {
-		g.Go("upload "+f, func(ctx context.Context) error { return upload(ctx, f) })
+		g.Go("upload "+f, func(ctx context.Context) error { return uploadFile(ctx, f) })
 	}
 	err := g.Wait()
 	fmt.Println(err)
 
 	// The same with one call: at most 4 goroutines, whatever len(files).
-	err = shepherd.ForEach(ctx, files, 4, upload)
+	err = shepherd.ForEach(ctx, files, 4, uploadFile)
 	fmt.Println(err)
 	// Output:
 	// task "upload b.tmp": b.tmp: refused
@@ -266,5 +266,5 @@ func Example_migratePool() {
 	fmt.Printf("%+v\n", reports.Stats())
 	// Output:
 	// <nil> []
-	// {Submitted:3 Queued:0 InFlight:0 Done:2 Failed:1 Panicked:0 HandedBack:0}
+	// {Submitted:3 Queued:0 InFlight:0 Done:2 Failed:1 Panicked:0 HandedBack:0 Interrupted:0 Workers:4 Weight:0}
 }

@@ -99,7 +99,7 @@ func Example_migrateConcWaitGroup() {
 	// no schema for orders
 }
 
-func upload(ctx context.Context, file string) error {
+func uploadFile(ctx context.Context, file string) error {
 	if strings.HasSuffix(file, ".tmp") {
 		return fmt.Errorf("%s: refused", file)
 	}
@@ -112,7 +112,7 @@ func Example_migrateConcPool() {
 
 	p := pool.New().WithMaxGoroutines(4).WithContext(ctx).WithCancelOnError().WithFirstError()
 	for _, f := range files {
-		p.Go(func(ctx context.Context) error { return upload(ctx, f) })
+		p.Go(func(ctx context.Context) error { return uploadFile(ctx, f) })
 	}
 	err := p.Wait()
 	fmt.Println(err)
