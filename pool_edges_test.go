@@ -101,7 +101,7 @@ func TestPoolOnUnprocessedGoexitDoesNotHang(t *testing.T) {
 		if h := got.get(); !slices.Equal(h, []int{3, 4}) {
 			t.Fatalf("taken back %v; want [3 4]", h)
 		}
-		if want := (shepherd.Stats{Submitted: 5, Failed: 1, HandedBack: 4}); pool.Stats() != want {
+		if want := (shepherd.Stats{Submitted: 5, Failed: 1, HandedBack: 4, Workers: 1}); pool.Stats() != want {
 			t.Fatalf("Stats() = %+v; want %+v", pool.Stats(), want)
 		}
 	})
@@ -224,7 +224,7 @@ func TestPoolInterruptedItemsAreHandedBackNotFailed(t *testing.T) {
 		if !slices.Equal(h, []int{0, 1, 3}) {
 			t.Fatalf("handed back %v; want [0 1 3]: the 2 interrupted and the 1 queued", h)
 		}
-		if want := (shepherd.Stats{Submitted: 4, Failed: 1, HandedBack: 3, Interrupted: 2}); pool.Stats() != want {
+		if want := (shepherd.Stats{Submitted: 4, Failed: 1, HandedBack: 3, Interrupted: 2, Workers: 3}); pool.Stats() != want {
 			t.Fatalf("Stats() = %+v; want %+v", pool.Stats(), want)
 		}
 		if f := failedPaths.get(); !slices.Equal(f, []string{"app/p[2]"}) {
