@@ -37,11 +37,32 @@ type Snapshotter interface {
 //	&goroutines=0      leave the goroutines out, which skips reading the
 //	                   goroutine profile (it stops the world briefly)
 //
-// The JSON form is an object with "time", "roots" (nodes with "path",
-// "kind", "state", "since", "restarts", "last_error", "goroutines" and
-// "children"), "other" (labelled goroutines outside every tree) and
-// "unowned"; each goroutine entry has "path", "count" and "frames" (each
-// with "function", "file" and "line"), innermost first.
+// The JSON form is an object with these keys:
+//
+//	time              when the page was made, RFC 3339 in UTC
+//	total_goroutines  the goroutines of the process; 0 with goroutines=0
+//	roots             one node per root, in the order given
+//	other             goroutine sets of shepherd paths outside every tree
+//	unowned           goroutine sets without a shepherd label
+//
+// A node is encoded exactly as json.Marshal encodes a Node (one encoder
+// serves both), plus its goroutines:
+//
+//	path        the node's path, "app/api"
+//	kind        "supervisor", "pool" or "service"
+//	state       the State by name: "idle", "starting", "running",
+//	            "restarting", "stopping", "stopped", "failed" or "stuck"
+//	since       when it entered that state, RFC 3339 in UTC; absent if never
+//	started     when its current or last run started; absent if never
+//	restarts    how many times it was restarted
+//	last_error  the text of its latest failure; absent if none
+//	stats       a pool's Stats: "submitted", "queued", "in_flight", "done",
+//	            "failed", "panicked", "handed_back"; absent for others
+//	children    a supervisor's services in Add order; absent if none
+//	goroutines  (the page only) the goroutine sets listed under the node
+//
+// A goroutine set has "path" (its owner), "count" and "frames" (each with
+// "function", "file" and "line"), innermost first.
 //
 // DebugHandler is mounted nowhere by default. The page shows failure
 // messages and code locations, so serve it only to operators, such as on a
@@ -111,17 +132,10 @@ type debugPage struct {
 	Goroutines   bool `json:"-"` // whether goroutines were read
 }
 
-// debugNode is one Node as the debug page shows it.
+// debugNode is one Node as the debug page shows it: the node's own fields,
+// encoded as json.Marshal encodes a Node, then its goroutines and children.
 type debugNode struct {
-	Path     string     `json:"path"`
-	Kind     string     `json:"kind"`
-	State    string     `json:"state"`
-	Since    *time.Time `json:"since,omitempty"`
-	Started  *time.Time `json:"started,omitempty"`
-	Restarts int        `json:"restarts"`
-	LastErr  string     `json:"last_error,omitempty"`
-	// Stats are a pool's counters.
-	Stats      *Stats            `json:"stats,omitempty"`
+	nodeJSON
 	Goroutines []debugGoroutines `json:"goroutines"`
 	Children   []*debugNode      `json:"children,omitempty"`
 
@@ -204,21 +218,9 @@ func newDebugPage(roots []Snapshotter, withGoroutines bool) *debugPage {
 }
 
 func (p *debugPage) node(n Node, depth int, byPath map[string]*debugNode) *debugNode {
-	d := &debugNode{
-		Path: n.Path, Kind: n.Kind, State: n.State.String(), Restarts: n.Restarts, Stats: n.Stats,
-		Goroutines: []debugGoroutines{}, Facts: facts(n), Depth: depth,
-	}
-	if !n.Since.IsZero() {
-		since := n.Since.UTC()
-		d.Since = &since
-		d.Age = roundAge(p.Time.Sub(since)).String()
-	}
-	if !n.Started.IsZero() {
-		started := n.Started.UTC()
-		d.Started = &started
-	}
-	if n.LastErr != nil {
-		d.LastErr = n.LastErr.Error()
+	d := &debugNode{nodeJSON: newNodeJSON(n), Goroutines: []debugGoroutines{}, Facts: facts(n), Depth: depth}
+	if d.Since != nil {
+		d.Age = roundAge(p.Time.Sub(*d.Since)).String()
 	}
 	if _, dup := byPath[n.Path]; !dup {
 		byPath[n.Path] = d
