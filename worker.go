@@ -60,8 +60,9 @@ type Pool[T any] struct {
 	_          [128 - 28]byte
 
 	// Read by every Submit or every item, written once.
-	closedAt atomic.Int64 // the calls made before the close; -1 while open
-	aborted  atomic.Bool  // queued items are handed back, not handled
+	closedAt atomic.Int64                 // the calls made before the close; -1 while open
+	obs      atomic.Pointer[poolObserver] // nil unless Observe attached one
+	aborted  atomic.Bool                  // queued items are handed back, not handled
 	queue    chan entry[T]
 	handle   func(ctx context.Context, item T) error
 	hctx     context.Context // the context handlers get; set by Run
@@ -96,6 +97,7 @@ type Pool[T any] struct {
 type entry[T any] struct {
 	item T
 	seq  int64
+	at   int64 // monoNow at Submit when a PoolObserver is attached, else 0
 }
 
 type poolState int
@@ -189,6 +191,9 @@ func (p *Pool[T]) Submit(ctx context.Context, item T) error {
 		return p.errClosed
 	}
 	e := entry[T]{item: item, seq: n - 1}
+	if p.obs.Load() != nil {
+		e.at = monoNow()
+	}
 	select {
 	case p.queue <- e:
 		p.leave()
@@ -224,8 +229,12 @@ func (p *Pool[T]) TrySubmit(item T) error {
 		p.rejected.Add(1)
 		return p.errClosed
 	}
+	e := entry[T]{item: item, seq: n - 1}
+	if p.obs.Load() != nil {
+		e.at = monoNow()
+	}
 	select {
-	case p.queue <- entry[T]{item: item, seq: n - 1}:
+	case p.queue <- e:
 		p.leave()
 		return nil
 	default:
@@ -536,7 +545,12 @@ func (p *Pool[T]) loop(w *workerStats) (drained bool) {
 			continue
 		}
 		inHandler = true
-		err := p.handle(p.hctx, e.item)
+		var err error
+		if o := p.obs.Load(); o != nil {
+			err = p.observe(o.o, e)
+		} else {
+			err = p.handle(p.hctx, e.item)
+		}
 		inHandler = false
 		if err == nil {
 			w.done.Add(1)
