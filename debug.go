@@ -126,6 +126,10 @@ type debugPage struct {
 	Unowned []debugGoroutines `json:"unowned"`
 	// Total counts the goroutines of the process; 0 when they were left out.
 	Total int `json:"total_goroutines"`
+	// LeakProfile is whether the binary can prove leaks
+	// (GOEXPERIMENT=goroutineleakprofile); Leaked counts the proven ones.
+	LeakProfile bool `json:"leak_profile"`
+	Leaked      int  `json:"leaked_goroutines"`
 
 	UnownedCount int  `json:"-"` // goroutines in Unowned
 	Refresh      int  `json:"-"` // html only: seconds between reloads, 0 for none
@@ -137,7 +141,10 @@ type debugPage struct {
 type debugNode struct {
 	nodeJSON
 	Goroutines []debugGoroutines `json:"goroutines"`
-	Children   []*debugNode      `json:"children,omitempty"`
+	// Leaked counts the goroutines listed under the node that the runtime
+	// proved leaked.
+	Leaked   int          `json:"leaked_goroutines,omitempty"`
+	Children []*debugNode `json:"children,omitempty"`
 
 	Facts []debugFact `json:"-"`
 	Age   string      `json:"-"` // time in State, for people
@@ -171,6 +178,7 @@ func facts(n Node) []debugFact {
 type debugGoroutines struct {
 	Path   string       `json:"path"`
 	Count  int          `json:"count"`
+	Leaked int          `json:"leaked,omitempty"` // of Count, proven leaked
 	Frames []debugFrame `json:"frames"`
 
 	Own bool `json:"-"` // Path is the path of the node it is listed under
@@ -195,9 +203,12 @@ func newDebugPage(roots []Snapshotter, withGoroutines bool) *debugPage {
 	if !withGoroutines {
 		return p
 	}
-	for _, g := range Goroutines() {
+	all := Goroutines()
+	p.LeakProfile = markLeaked(all)
+	for _, g := range all {
 		p.Total += g.Count
-		d := debugGoroutines{Path: g.Path, Count: g.Count, Frames: topFrames(g.Frames)}
+		p.Leaked += g.Leaked
+		d := debugGoroutines{Path: g.Path, Count: g.Count, Leaked: g.Leaked, Frames: topFrames(g.Frames)}
 		switch n := owner(byPath, g.Path); {
 		case g.Path == "":
 			p.Unowned = append(p.Unowned, d)
@@ -205,6 +216,7 @@ func newDebugPage(roots []Snapshotter, withGoroutines bool) *debugPage {
 		case n != nil:
 			n.Goroutines = append(n.Goroutines, d)
 			n.Count += g.Count
+			n.Leaked += g.Leaked
 		default:
 			p.Other = append(p.Other, d)
 		}
@@ -306,6 +318,9 @@ func (p *debugPage) writeText(w http.ResponseWriter) {
 	fmt.Fprintf(&b, "shepherd at %s: %d %s", p.Time.Format(time.RFC3339), len(p.Roots), plural(len(p.Roots), "tree", "trees"))
 	if p.Goroutines {
 		fmt.Fprintf(&b, ", %d %s", p.Total, plural(p.Total, "goroutine", "goroutines"))
+		if p.LeakProfile {
+			fmt.Fprintf(&b, ", %d proven leaked", p.Leaked)
+		}
 	}
 	b.WriteString("\n")
 	for _, n := range p.Roots {
@@ -332,6 +347,9 @@ func (n *debugNode) writeText(b *strings.Builder) {
 	for _, f := range n.Facts {
 		fmt.Fprintf(b, "  %s %s", f.Name, f.Value)
 	}
+	if n.Leaked > 0 {
+		fmt.Fprintf(b, "  leaked %d", n.Leaked)
+	}
 	b.WriteString("\n")
 	if n.LastErr != "" {
 		fmt.Fprintf(b, "%s    last error: %s\n", indent, strings.ReplaceAll(n.LastErr, "\n", "\n"+indent+"      "))
@@ -347,6 +365,9 @@ func writeGoroutines(b *strings.Builder, gs []debugGoroutines, indent string) {
 		fmt.Fprintf(b, "%s%d %s", indent, g.Count, plural(g.Count, "goroutine", "goroutines"))
 		if g.Path != "" && !g.Own {
 			fmt.Fprintf(b, " of %s", g.Path)
+		}
+		if g.Leaked > 0 {
+			fmt.Fprintf(b, ", %d PROVEN LEAKED (can never wake)", g.Leaked)
 		}
 		b.WriteString("\n")
 		if len(g.Frames) == 0 {

@@ -44,6 +44,8 @@ summary{cursor:pointer;color:#39404d;font-size:.9em}
 .gs .owner{font:12px ui-monospace,Menlo,monospace;color:#2457a6}
 pre{margin:.1em 0 .2em 1em;font:12px/1.4 ui-monospace,Menlo,monospace;color:#39404d;white-space:pre-wrap;overflow-wrap:anywhere}
 .none{color:#5f6673;font-style:italic}
+.leak{border-radius:3px;padding:0 .5em;font-size:.85em;font-weight:600;color:#fff;background:#b3261e}
+.gs.leaked{border-left:3px solid #b3261e;padding-left:.5em}
 .st-idle{border-color:#9e9e9e}.st-idle .state{background:#9e9e9e}
 .st-starting{border-color:#f9a825}.st-starting .state{background:#f9a825;color:#1d2330}
 .st-running{border-color:#2e7d32}.st-running .state{background:#2e7d32}
@@ -57,7 +59,7 @@ pre{margin:.1em 0 .2em 1em;font:12px/1.4 ui-monospace,Menlo,monospace;color:#394
 <body>
 <header>
 <h1>shepherd</h1>
-<span class="meta">{{len .Roots}} {{plural (len .Roots) "tree" "trees"}}{{if .Goroutines}} · {{.Total}} {{plural .Total "goroutine" "goroutines"}}{{end}} · {{now .Time}}</span>
+<span class="meta">{{len .Roots}} {{plural (len .Roots) "tree" "trees"}}{{if .Goroutines}} · {{.Total}} {{plural .Total "goroutine" "goroutines"}}{{if .LeakProfile}} · {{.Leaked}} proven leaked{{end}}{{end}} · {{now .Time}}</span>
 <nav>
 <a href="?format=text">text</a><a href="?format=json">json</a>
 auto-refresh:
@@ -82,7 +84,8 @@ auto-refresh:
 {{define "node"}}<section class="node st-{{.State}}">
 <div class="head"><span class="path">{{.Path}}</span><span class="kind">{{.Kind}}</span><span class="state">{{.State}}</span>
 {{- if .Age}}<span class="age" title="since {{stamp .Since}}">for {{.Age}}</span>{{end}}
-{{- range .Facts}}<span class="fact">{{.Name}} <b>{{.Value}}</b></span>{{end}}</div>
+{{- range .Facts}}<span class="fact">{{.Name}} <b>{{.Value}}</b></span>{{end}}
+{{- if .Leaked}}<span class="leak">{{.Leaked}} leaked</span>{{end}}</div>
 {{- if .LastErr}}
 <div class="err">last error: {{.LastErr}}</div>{{end}}
 {{- if .Goroutines}}
@@ -93,7 +96,7 @@ auto-refresh:
 {{range .Children}}{{template "node" .}}{{end}}</div>{{end}}
 </section>
 {{end}}
-{{define "goroutines"}}<div class="gs"><span class="n">{{.Count}} ×</span>{{if and .Path (not .Own)}} <span class="owner">{{.Path}}</span>{{end}}
+{{define "goroutines"}}<div class="gs{{if .Leaked}} leaked{{end}}"><span class="n">{{.Count}} ×</span>{{if and .Path (not .Own)}} <span class="owner">{{.Path}}</span>{{end}}{{if .Leaked}} <span class="leak" title="the runtime proved they can never wake">{{.Leaked}} proven leaked</span>{{end}}
 <pre>{{range .Frames}}{{.Function}}  {{.File}}:{{.Line}}
 {{else}}(no stack: starting or exiting)
 {{end}}</pre></div>

@@ -24,6 +24,9 @@ type debugJSON struct {
 	Other   []debugJSONStacks `json:"other"`
 	Unowned []debugJSONStacks `json:"unowned"`
 	Total   int               `json:"total_goroutines"`
+
+	LeakProfile bool `json:"leak_profile"`
+	Leaked      int  `json:"leaked_goroutines"`
 }
 
 type debugJSONNode struct {
@@ -36,12 +39,14 @@ type debugJSONNode struct {
 	LastErr    string            `json:"last_error"`
 	Stats      *shepherd.Stats   `json:"stats"`
 	Goroutines []debugJSONStacks `json:"goroutines"`
+	Leaked     int               `json:"leaked_goroutines"`
 	Children   []debugJSONNode   `json:"children"`
 }
 
 type debugJSONStacks struct {
 	Path   string `json:"path"`
 	Count  int    `json:"count"`
+	Leaked int    `json:"leaked"`
 	Frames []struct {
 		Function string `json:"function"`
 		File     string `json:"file"`

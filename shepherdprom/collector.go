@@ -55,6 +55,7 @@ import (
 //	shepherd_pool_items_total{path,outcome}     outcome "done", "failed", "panicked" or "handed_back"
 //	shepherd_pool_queue_wait_seconds{path}      histogram (needs pool.Observe(c))
 //	shepherd_pool_handle_seconds{path}          histogram (needs pool.Observe(c))
+//	shepherd_goroutines_leaked{path}            proven leaks (needs ExportLeaks)
 //
 // A failure is counted under the node that owns it: the failure of Group
 // task "app/api/fetch 7" or pool item "app/reports[17]" under "app/api" or
@@ -70,6 +71,7 @@ type Collector struct {
 	mu       sync.Mutex
 	failures map[failureKey]float64
 	known    map[string]bool // node paths, refreshed at each scrape
+	leaks    bool            // ExportLeaks was called
 }
 
 type failureKey struct{ path, kind string }
@@ -232,15 +234,8 @@ func (c *Collector) refreshKnownLocked() {
 // ownerLocked returns the nearest node path at or above path; path itself
 // if no node covers it.
 func (c *Collector) ownerLocked(path string) string {
-	for p := path; p != ""; {
-		if c.known[p] {
-			return p
-		}
-		i := strings.LastIndexByte(p, '/')
-		if i < 0 {
-			break
-		}
-		p = p[:i]
+	if p, ok := nearest(c.known, path); ok {
+		return p
 	}
 	return path
 }

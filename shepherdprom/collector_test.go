@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -15,7 +16,12 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv("SHEPHERDPROM_LEAK_CHILD") == "1" {
+		os.Exit(m.Run()) // leaks on purpose; TestExportLeaks checks it
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // exposition gathers reg in the Prometheus text format.
 func exposition(t *testing.T, reg *prometheus.Registry) string {
