@@ -36,6 +36,9 @@ type Snapshotter interface {
 //	&refresh=N         with html: reload the page every N seconds
 //	&goroutines=0      leave the goroutines out, which skips reading the
 //	                   goroutine profile (it stops the world briefly)
+//	&plumbing=1        text: unfold the goroutines that run only shepherd
+//	                   and the standard library (supervisor loops, server
+//	                   connections, this page's own request)
 //
 // The JSON form is an object with these keys:
 //
@@ -93,6 +96,7 @@ func DebugHandler(roots ...Snapshotter) http.Handler {
 			refresh = n
 		}
 		page := newDebugPage(roots, q.Get("goroutines") != "0")
+		page.ShowPlumbing = q.Get("plumbing") == "1"
 		h := w.Header()
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -131,9 +135,15 @@ type debugPage struct {
 	LeakProfile bool `json:"leak_profile"`
 	Leaked      int  `json:"leaked_goroutines"`
 
-	UnownedCount int  `json:"-"` // goroutines in Unowned
-	Refresh      int  `json:"-"` // html only: seconds between reloads, 0 for none
-	Goroutines   bool `json:"-"` // whether goroutines were read
+	UnownedCount int `json:"-"` // goroutines in Unowned
+	// Unowned split for people as a node's goroutines are: the program's,
+	// and the plumbing folded away. JSON lists them all in Unowned.
+	UnownedProgram       []debugGoroutines `json:"-"`
+	UnownedPlumbing      []debugGoroutines `json:"-"`
+	UnownedPlumbingCount int               `json:"-"`
+	Refresh              int               `json:"-"` // html only: seconds between reloads, 0 for none
+	Goroutines           bool              `json:"-"` // whether goroutines were read
+	ShowPlumbing         bool              `json:"-"` // plumbing=1: unfold shepherd's own goroutines
 }
 
 // debugNode is one Node as the debug page shows it: the node's own fields,
@@ -147,9 +157,14 @@ type debugNode struct {
 	Children []*debugNode `json:"children,omitempty"`
 
 	Facts []debugFact `json:"-"`
-	Age   string      `json:"-"` // time in State, for people
-	Count int         `json:"-"` // goroutines listed under the node
-	Depth int         `json:"-"`
+	// The goroutines split for people: the program's, and the plumbing
+	// (shepherd's and the standard library's own) folded away.
+	Program       []debugGoroutines `json:"-"`
+	Plumbing      []debugGoroutines `json:"-"`
+	PlumbingCount int               `json:"-"`
+	Age           string            `json:"-"` // time in State, for people
+	Count         int               `json:"-"` // goroutines listed under the node
+	Depth         int               `json:"-"`
 }
 
 // A debugFact is a figure shown beside a node's state in the text and
@@ -176,18 +191,29 @@ func facts(n Node) []debugFact {
 
 // debugGoroutines is a set of goroutines with one owner and one stack.
 type debugGoroutines struct {
-	Path   string       `json:"path"`
-	Count  int          `json:"count"`
-	Leaked int          `json:"leaked,omitempty"` // of Count, proven leaked
-	Frames []debugFrame `json:"frames"`
+	Path string `json:"path"`
+	// Tasks, when more than one, counts the tasks whose sets were merged
+	// into this one because they wait at the same stack; Path is the first
+	// of their paths and LastPath the last.
+	Tasks    int          `json:"tasks,omitempty"`
+	LastPath string       `json:"last_path,omitempty"`
+	Count    int          `json:"count"`
+	Leaked   int          `json:"leaked,omitempty"` // of Count, proven leaked
+	Waits    []debugWait  `json:"waits,omitempty"`
+	Plumbing bool         `json:"plumbing,omitempty"`
+	Frames   []debugFrame `json:"frames"`
 
-	Own bool `json:"-"` // Path is the path of the node it is listed under
+	Own bool   `json:"-"` // Path is the path of the node it is listed under
+	key string // the whole stack, for merging
 }
 
 type debugFrame struct {
 	Function string `json:"function"`
 	File     string `json:"file"`
 	Line     int    `json:"line"`
+	// Program marks the innermost frame of the program's own code, past
+	// the standard library and shepherd: where to look first.
+	Program bool `json:"program,omitempty"`
 }
 
 // debugFrames is how many frames the page shows of each stack: enough to
@@ -205,10 +231,14 @@ func newDebugPage(roots []Snapshotter, withGoroutines bool) *debugPage {
 	}
 	all := Goroutines()
 	p.LeakProfile = markLeaked(all)
+	waits := newWaitIndex(readWaits(), all)
 	for _, g := range all {
 		p.Total += g.Count
 		p.Leaked += g.Leaked
-		d := debugGoroutines{Path: g.Path, Count: g.Count, Leaked: g.Leaked, Frames: topFrames(g.Frames)}
+		d := debugGoroutines{
+			Path: g.Path, Count: g.Count, Leaked: g.Leaked, Frames: topFrames(g.Frames),
+			Waits: waits.waitsOf(g), Plumbing: isPlumbingStack(g.Frames), key: waitKey(g.Frames),
+		}
 		switch n := owner(byPath, g.Path); {
 		case g.Path == "":
 			p.Unowned = append(p.Unowned, d)
@@ -223,9 +253,14 @@ func newDebugPage(roots []Snapshotter, withGoroutines bool) *debugPage {
 	}
 	for path, n := range byPath {
 		sortGoroutines(n.Goroutines, path)
+		n.Goroutines = mergeTasks(n.Goroutines)
+		waits.fillMerged(n.Goroutines)
+		sortGoroutines(n.Goroutines, path)
+		n.Program, n.Plumbing, n.PlumbingCount = splitPlumbing(n.Goroutines)
 	}
 	sortGoroutines(p.Other, "")
 	sortGoroutines(p.Unowned, "")
+	p.UnownedProgram, p.UnownedPlumbing, p.UnownedPlumbingCount = splitPlumbing(p.Unowned)
 	return p
 }
 
@@ -281,16 +316,25 @@ func sortGoroutines(gs []debugGoroutines, own string) {
 
 // topFrames returns the innermost frames of a stack outside the runtime,
 // which only says how a goroutine waits, not where in the program; all of
-// them if that leaves none.
+// them if that leaves none. When the first frame of the program's own code
+// lies deeper, the frames run down to it, and it is marked.
 func topFrames(fs []Frame) []debugFrame {
 	out := []debugFrame{}
 	for _, skip := range []bool{true, false} {
+		found := false
 		for _, f := range fs {
 			if skip && (strings.HasPrefix(f.Function, "runtime") || strings.HasPrefix(f.Function, "internal/")) {
 				continue
 			}
-			out = append(out, debugFrame(f))
-			if len(out) == debugFrames {
+			d := debugFrame{Function: f.Function, File: f.File, Line: f.Line}
+			if !found && isProgram(f.Function) {
+				d.Program, found = true, true
+			}
+			if len(out) >= debugFrames && !found && !d.Program {
+				continue // looking further down for the program's frame
+			}
+			out = append(out, d)
+			if len(out) >= debugFrames && (found || len(out) >= debugMaxFrames) {
 				return out
 			}
 		}
@@ -300,6 +344,9 @@ func topFrames(fs []Frame) []debugFrame {
 	}
 	return out
 }
+
+// debugMaxFrames bounds the frames shown while looking for the program's.
+const debugMaxFrames = 12
 
 // roundAge keeps an age readable: milliseconds under a second, tenths of
 // a second under a minute, seconds beyond.
@@ -325,7 +372,7 @@ func (p *debugPage) writeText(w http.ResponseWriter) {
 	b.WriteString("\n")
 	for _, n := range p.Roots {
 		b.WriteString("\n")
-		n.writeText(&b)
+		n.writeText(&b, p.ShowPlumbing)
 	}
 	if len(p.Other) > 0 {
 		b.WriteString("\nother: goroutines of shepherd paths outside the trees\n")
@@ -333,12 +380,17 @@ func (p *debugPage) writeText(w http.ResponseWriter) {
 	}
 	if p.Goroutines {
 		b.WriteString("\nunowned: goroutines without a shepherd label\n")
-		writeGoroutines(&b, p.Unowned, "    ")
+		writeGoroutines(&b, p.UnownedProgram, "    ")
+		if p.ShowPlumbing {
+			writeGoroutines(&b, p.UnownedPlumbing, "    ")
+		} else if n := p.UnownedPlumbingCount; n > 0 {
+			fmt.Fprintf(&b, "    %d %s of shepherd's and the standard library's plumbing, folded (?plumbing=1 shows them)\n", n, plural(n, "goroutine", "goroutines"))
+		}
 	}
 	_, _ = w.Write([]byte(b.String()))
 }
 
-func (n *debugNode) writeText(b *strings.Builder) {
+func (n *debugNode) writeText(b *strings.Builder, plumbing bool) {
 	indent := strings.Repeat("  ", n.Depth)
 	fmt.Fprintf(b, "%s%s  %s  %s", indent, n.Path, n.Kind, n.State)
 	if n.Age != "" {
@@ -354,9 +406,17 @@ func (n *debugNode) writeText(b *strings.Builder) {
 	if n.LastErr != "" {
 		fmt.Fprintf(b, "%s    last error: %s\n", indent, strings.ReplaceAll(n.LastErr, "\n", "\n"+indent+"      "))
 	}
-	writeGoroutines(b, n.Goroutines, indent+"    ")
+	writeGoroutines(b, n.Program, indent+"    ")
+	if n.PlumbingCount > 0 {
+		if plumbing {
+			writeGoroutines(b, n.Plumbing, indent+"    ")
+		} else {
+			fmt.Fprintf(b, "%s    %d %s of shepherd's and the standard library's plumbing, folded (?plumbing=1 shows them)\n",
+				indent, n.PlumbingCount, plural(n.PlumbingCount, "goroutine", "goroutines"))
+		}
+	}
 	for _, c := range n.Children {
-		c.writeText(b)
+		c.writeText(b, plumbing)
 	}
 }
 
@@ -365,16 +425,26 @@ func writeGoroutines(b *strings.Builder, gs []debugGoroutines, indent string) {
 		fmt.Fprintf(b, "%s%d %s", indent, g.Count, plural(g.Count, "goroutine", "goroutines"))
 		if g.Path != "" && !g.Own {
 			fmt.Fprintf(b, " of %s", g.Path)
+			if g.Tasks > 1 {
+				fmt.Fprintf(b, " … %s (%d tasks)", g.LastPath, g.Tasks)
+			}
 		}
 		if g.Leaked > 0 {
 			fmt.Fprintf(b, ", %d PROVEN LEAKED (can never wake)", g.Leaked)
 		}
 		b.WriteString("\n")
+		for _, w := range g.Waits {
+			fmt.Fprintf(b, "%s    waiting: %s\n", indent, w)
+		}
 		if len(g.Frames) == 0 {
 			fmt.Fprintf(b, "%s    (no stack: starting or exiting)\n", indent)
 		}
 		for _, f := range g.Frames {
-			fmt.Fprintf(b, "%s    %s  %s:%d\n", indent, f.Function, f.File, f.Line)
+			mark := "  "
+			if f.Program {
+				mark = "> "
+			}
+			fmt.Fprintf(b, "%s  %s%s  %s:%d\n", indent, mark, f.Function, f.File, f.Line)
 		}
 	}
 }

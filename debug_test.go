@@ -44,13 +44,22 @@ type debugJSONNode struct {
 }
 
 type debugJSONStacks struct {
-	Path   string `json:"path"`
-	Count  int    `json:"count"`
-	Leaked int    `json:"leaked"`
+	Path     string `json:"path"`
+	Count    int    `json:"count"`
+	Leaked   int    `json:"leaked"`
+	Tasks    int    `json:"tasks"`
+	LastPath string `json:"last_path"`
+	Plumbing bool   `json:"plumbing"`
+	Waits    []struct {
+		Reason  string `json:"reason"`
+		Count   int    `json:"count"`
+		Longest int64  `json:"longest_wait_seconds"`
+	} `json:"waits"`
 	Frames []struct {
 		Function string `json:"function"`
 		File     string `json:"file"`
 		Line     int    `json:"line"`
+		Program  bool   `json:"program"`
 	} `json:"frames"`
 }
 
@@ -404,7 +413,7 @@ func TestDebugAttributesGoroutines(t *testing.T) {
 
 		text := get(t, shepherd.DebugHandler(sup), "GET", "/").Body.String()
 		for _, want := range []string{
-			"\n  app/worker  service  running for 0s\n      3 goroutines of app/worker/fetch\n          github.com/shepherd-go/shepherd_test.blockedInTask  ",
+			"\n  app/worker  service  running for 0s\n      3 goroutines of app/worker/fetch\n          waiting: 3 chan receive (durable), <1m\n        > github.com/shepherd-go/shepherd_test.blockedInTask  ",
 			"\nother: goroutines of shepherd paths outside the trees\n",
 			"\nunowned: goroutines without a shepherd label\n",
 			"github.com/shepherd-go/shepherd_test.blockedUnowned  ",
