@@ -44,28 +44,51 @@ type Snapshotter interface {
 //
 //	time              when the page was made, RFC 3339 in UTC
 //	total_goroutines  the goroutines of the process; 0 with goroutines=0
+//	leak_profile      whether the binary can prove leaks (built with
+//	                  GOEXPERIMENT=goroutineleakprofile)
+//	leaked_goroutines the goroutines the runtime proved leaked
 //	roots             one node per root, in the order given
 //	other             goroutine sets of shepherd paths outside every tree
 //	unowned           goroutine sets without a shepherd label
 //
 // A node is encoded exactly as json.Marshal encodes a Node (one encoder
-// serves both), plus its goroutines:
+// serves both), plus what only the page knows:
 //
-//	path        the node's path, "app/api"
-//	kind        "supervisor", "pool" or "service"
-//	state       the State by name: "idle", "starting", "running",
-//	            "restarting", "stopping", "stopped", "failed" or "stuck"
-//	since       when it entered that state, RFC 3339 in UTC; absent if never
-//	started     when its current or last run started; absent if never
-//	restarts    how many times it was restarted
-//	last_error  the text of its latest failure; absent if none
-//	stats       a pool's Stats: "submitted", "queued", "in_flight", "done",
-//	            "failed", "panicked", "handed_back"; absent for others
-//	children    a supervisor's services in Add order; absent if none
-//	goroutines  (the page only) the goroutine sets listed under the node
+//	path               the node's path, "app/api"
+//	kind               "supervisor", "pool" or "service"
+//	state              the State by name: "idle", "starting", "running",
+//	                   "restarting", "stopping", "stopped", "failed" or "stuck"
+//	since              when it entered that state, RFC 3339 in UTC; absent if never
+//	started            when its current or last run started; absent if never
+//	restarts           how many times it was restarted
+//	last_error         the text of its latest failure; absent if none
+//	stats              a pool's Stats: "submitted", "queued", "in_flight", "done",
+//	                   "failed", "panicked", "handed_back"; absent for others
+//	children           a supervisor's services in Add order; absent if none
+//	goroutines         (page) the goroutine sets listed under the node
+//	leaked_goroutines  (page) how many of them the runtime proved leaked
+//	goroutine_trend    (page, with a GoroutineSampler as the root) a
+//	                   GoroutineTrend: "counts" oldest first, "only_grown",
+//	                   "max_goroutines", "over_limit"
 //
-// A goroutine set has "path" (its owner), "count" and "frames" (each with
-// "function", "file" and "line"), innermost first.
+// A goroutine set is goroutines with one owner and one stack:
+//
+//	path       its owner; with "tasks", the first of the merged tasks' paths
+//	tasks      how many tasks blocked at the same stack were merged into
+//	           it ("fetch 1" … "fetch 500"); absent for one
+//	last_path  the last of the merged tasks' paths
+//	count      how many goroutines
+//	leaked     how many of them the runtime proved leaked; absent if none
+//	waits      why they wait: "reason" as the runtime names it ("chan
+//	           receive", "select", "IO wait"), "count", and
+//	           "longest_wait_seconds" (the runtime counts whole minutes, so
+//	           0 means under one). A stack that several owners share gets
+//	           waits only when the process runs with
+//	           GODEBUG=tracebacklabels=1, which puts owners in the dump
+//	plumbing   true for goroutines that run only shepherd and the standard
+//	           library (folded away in the text and HTML forms)
+//	frames     "function", "file", "line", innermost first; "program" marks
+//	           the first frame of the program's own code
 //
 // DebugHandler is mounted nowhere by default. The page shows failure
 // messages and code locations, so serve it only to operators, such as on a
@@ -151,6 +174,9 @@ type debugPage struct {
 type debugNode struct {
 	nodeJSON
 	Goroutines []debugGoroutines `json:"goroutines"`
+	// Trend is the node's goroutine count over the last samples, when a
+	// GoroutineSampler was passed to DebugHandler.
+	Trend *GoroutineTrend `json:"goroutine_trend,omitempty"`
 	// Leaked counts the goroutines listed under the node that the runtime
 	// proved leaked.
 	Leaked   int          `json:"leaked_goroutines,omitempty"`
@@ -225,6 +251,13 @@ func newDebugPage(roots []Snapshotter, withGoroutines bool) *debugPage {
 	byPath := map[string]*debugNode{}
 	for _, r := range roots {
 		p.Roots = append(p.Roots, p.node(r.Snapshot(), 0, byPath))
+		if gs, ok := r.(*GoroutineSampler); ok {
+			for path, t := range gs.Trends() {
+				if n := byPath[path]; n != nil {
+					n.Trend = &t
+				}
+			}
+		}
 	}
 	if !withGoroutines {
 		return p
@@ -401,6 +434,18 @@ func (n *debugNode) writeText(b *strings.Builder, plumbing bool) {
 	}
 	if n.Leaked > 0 {
 		fmt.Fprintf(b, "  leaked %d", n.Leaked)
+	}
+	if t := n.Trend; t != nil {
+		fmt.Fprintf(b, "  goroutines %s", t.Arrows())
+		if t.Max > 0 {
+			fmt.Fprintf(b, " (max %d)", t.Max)
+		}
+		if t.Over {
+			b.WriteString(" OVER LIMIT")
+		}
+		if t.Growing {
+			b.WriteString(" ONLY GROWN")
+		}
 	}
 	b.WriteString("\n")
 	if n.LastErr != "" {

@@ -92,7 +92,8 @@ auto-refresh:
 <div class="head"><span class="path">{{.Path}}</span><span class="kind">{{.Kind}}</span><span class="state">{{.State}}</span>
 {{- if .Age}}<span class="age" title="since {{stamp .Since}}">for {{.Age}}</span>{{end}}
 {{- range .Facts}}<span class="fact">{{.Name}} <b>{{.Value}}</b></span>{{end}}
-{{- if .Leaked}}<span class="leak">{{.Leaked}} leaked</span>{{end}}</div>
+{{- if .Leaked}}<span class="leak">{{.Leaked}} leaked</span>{{end}}
+{{- with .Trend}}<span class="fact{{if .Over}} over{{end}}" title="goroutines at each sample, oldest first">goroutines <b>{{.Arrows}}</b>{{if .Max}} of max {{.Max}}{{end}}</span>{{if .Growing}}<span class="leak" title="grew at every sample of the window">only grown</span>{{end}}{{if .Over}}<span class="leak">over limit</span>{{end}}{{end}}</div>
 {{- if .LastErr}}
 <div class="err">last error: {{.LastErr}}</div>{{end}}
 {{- if .Goroutines}}

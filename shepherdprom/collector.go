@@ -56,6 +56,10 @@ import (
 //	shepherd_pool_queue_wait_seconds{path}      histogram (needs pool.Observe(c))
 //	shepherd_pool_handle_seconds{path}          histogram (needs pool.Observe(c))
 //	shepherd_goroutines_leaked{path}            proven leaks (needs ExportLeaks)
+//	shepherd_goroutines{path}                   goroutines under the node (needs ExportGoroutines)
+//	shepherd_goroutines_max{path}               its MaxGoroutines (needs ExportGoroutines)
+//	shepherd_goroutines_over_limit{path}        1 past the ceiling (needs ExportGoroutines)
+//	shepherd_goroutines_only_grown{path}        1 when only growing (needs ExportGoroutines)
 //
 // A failure is counted under the node that owns it: the failure of Group
 // task "app/api/fetch 7" or pool item "app/reports[17]" under "app/api" or
@@ -72,6 +76,7 @@ type Collector struct {
 	failures map[failureKey]float64
 	known    map[string]bool // node paths, refreshed at each scrape
 	leaks    bool            // ExportLeaks was called
+	sampler  *shepherd.GoroutineSampler
 }
 
 type failureKey struct{ path, kind string }

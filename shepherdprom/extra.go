@@ -11,9 +11,56 @@ var descLeaked = prometheus.NewDesc("shepherd_goroutines_leaked",
 	"Goroutines the runtime proved can never wake, under the node that owns them (binaries built with GOEXPERIMENT=goroutineleakprofile).",
 	[]string{"path"}, nil)
 
+var (
+	descGoroutines = prometheus.NewDesc("shepherd_goroutines",
+		"Goroutines the node holds, its own and those labelled below it, at the GoroutineSampler's last sample.", []string{"path"}, nil)
+	descGoroutinesMax = prometheus.NewDesc("shepherd_goroutines_max",
+		"The node's MaxGoroutines ceiling.", []string{"path"}, nil)
+	descGoroutinesOver = prometheus.NewDesc("shepherd_goroutines_over_limit",
+		"1 while the node's last sample was past its MaxGoroutines, else 0.", []string{"path"}, nil)
+	descGoroutinesGrowing = prometheus.NewDesc("shepherd_goroutines_only_grown",
+		"1 when the node's goroutine count rose at every sample of the sampler's window, else 0.", []string{"path"}, nil)
+)
+
 // extraDescs are the series of the goroutine views, exported only when
 // asked for.
-var extraDescs = []*prometheus.Desc{descLeaked}
+var extraDescs = []*prometheus.Desc{descLeaked, descGoroutines, descGoroutinesMax, descGoroutinesOver, descGoroutinesGrowing}
+
+// ExportGoroutines makes each scrape export the last sample of gs, which
+// must run in the tree: shepherd_goroutines{path} for every node, and
+// shepherd_goroutines_max, shepherd_goroutines_over_limit and
+// shepherd_goroutines_only_grown. A scrape reads the sampler's memory and
+// costs no goroutine profile. It returns c.
+func (c *Collector) ExportGoroutines(gs *shepherd.GoroutineSampler) *Collector {
+	if gs == nil {
+		panic("shepherdprom: ExportGoroutines(nil): pass the *shepherd.GoroutineSampler running in the tree")
+	}
+	c.mu.Lock()
+	c.sampler = gs
+	c.mu.Unlock()
+	return c
+}
+
+func (c *Collector) collectSampler(ch chan<- prometheus.Metric, gs *shepherd.GoroutineSampler) {
+	for p, t := range gs.Trends() {
+		if len(t.Counts) == 0 {
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(descGoroutines, prometheus.GaugeValue, float64(t.Counts[len(t.Counts)-1]), p)
+		ch <- prometheus.MustNewConstMetric(descGoroutinesGrowing, prometheus.GaugeValue, b2f(t.Growing), p)
+		if t.Max > 0 {
+			ch <- prometheus.MustNewConstMetric(descGoroutinesMax, prometheus.GaugeValue, float64(t.Max), p)
+			ch <- prometheus.MustNewConstMetric(descGoroutinesOver, prometheus.GaugeValue, b2f(t.Over), p)
+		}
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 // ExportLeaks makes each scrape export shepherd_goroutines_leaked{path}:
 // the goroutines the runtime proved leaked, counted under the nearest node
@@ -30,8 +77,11 @@ func (c *Collector) ExportLeaks() *Collector {
 
 func (c *Collector) collectExtra(ch chan<- prometheus.Metric, nodes map[string]bool) {
 	c.mu.Lock()
-	leaks := c.leaks
+	leaks, gs := c.leaks, c.sampler
 	c.mu.Unlock()
+	if gs != nil {
+		c.collectSampler(ch, gs)
+	}
 	if !leaks {
 		return
 	}
