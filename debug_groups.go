@@ -74,10 +74,10 @@ func mergeTasks(gs []debugGoroutines) []debugGoroutines {
 		m.Leaked += g.Leaked
 		m.Tasks++
 		m.Waits = mergeWaits(m.Waits, g.Waits)
-		if g.Path < m.Path {
+		if naturalLess(g.Path, m.Path) {
 			m.Path, g.Path = g.Path, m.Path
 		}
-		if g.Path > m.LastPath {
+		if m.LastPath == "" || naturalLess(m.LastPath, g.Path) {
 			m.LastPath = g.Path
 		}
 	}
@@ -114,4 +114,35 @@ func splitPlumbing(gs []debugGoroutines) (program, plumbing []debugGoroutines, n
 		}
 	}
 	return program, plumbing, n
+}
+
+// naturalLess orders names as people count: "fetch 9" before "fetch 10".
+func naturalLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, db := digits(a), digits(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if len(na) != len(nb) {
+				return len(na) < len(nb)
+			}
+			if na != nb {
+				return na < nb
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+func digits(s string) int {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
 }

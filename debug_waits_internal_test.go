@@ -50,3 +50,20 @@ func TestIsProgram(t *testing.T) {
 		}
 	}
 }
+
+func TestNaturalLess(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"fetch 9", "fetch 10", true},
+		{"fetch 10", "fetch 9", false},
+		{"fetch 10", "fetch 10", false},
+		{"a/fetch 2", "a/fetch 2x", true},
+		{"b", "a 1", false},
+	} {
+		if got := naturalLess(c.a, c.b); got != c.want {
+			t.Errorf("naturalLess(%q, %q) = %v; want %v", c.a, c.b, got, c.want)
+		}
+	}
+}
