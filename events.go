@@ -13,17 +13,17 @@ type EventKind int
 // The events a Supervisor reports, in the order a service lives through
 // them. Groups and Pools report only Failed and Panicked.
 const (
-	EventStarting       EventKind = iota // Run is about to be called
-	EventReady                           // the service signalled readiness
-	EventExited                          // Run returned on its own without failing: nil, or an error wrapping ErrDoNotRestart or ErrStopTree (in Err)
-	EventFailed                          // Run returned an error
-	EventPanicked                        // Run panicked
-	EventStopping                        // the service is being asked to stop
-	EventStopped                         // the service returned after a stop request
-	EventStuck                           // the service did not return within the shutdown budget
-	EventRestarting                      // the service will be started again after Event.Delay
-	EventDraining                        // a stopping supervisor waits Event.Delay (DrainDelay) before stopping its services
-	EventGoroutineLimit                  // a GoroutineSampler counted more goroutines under Path than its MaxGoroutines; Err is a *GoroutineLimitError
+	EventStarting   EventKind = iota // Run is about to be called
+	EventReady                       // the service signalled readiness
+	EventExited                      // Run returned on its own without failing: nil, or an error wrapping ErrDoNotRestart or ErrStopTree (in Err)
+	EventFailed                      // Run returned an error
+	EventPanicked                    // Run panicked
+	EventStopping                    // the service is being asked to stop
+	EventStopped                     // the service returned after a stop request
+	EventStuck                       // the service did not return within the shutdown budget
+	EventRestarting                  // the service will be started again after Event.Delay
+	EventDraining                    // a stopping supervisor waits Event.Delay (DrainDelay) before stopping its services
+	EventOverLimit                   // a GoroutineSampler counted more goroutines under Path than its MaxGoroutines; Err is a *GoroutineLimitError
 )
 
 var eventNames = [...]string{"starting", "ready", "exited", "failed", "panicked", "stopping", "stopped", "stuck", "restarting", "draining", "goroutine limit"}
@@ -120,7 +120,7 @@ func (ev *events) logEvent(e Event) {
 	switch e.Kind {
 	case EventStarting, EventReady:
 		level = slog.LevelDebug
-	case EventFailed, EventPanicked, EventStuck, EventGoroutineLimit:
+	case EventFailed, EventPanicked, EventStuck, EventOverLimit:
 		level = slog.LevelError
 	case EventRestarting:
 		level = slog.LevelWarn

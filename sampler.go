@@ -67,7 +67,7 @@ func SampleWindow(n int) SamplerOption {
 
 // MaxGoroutines sets a ceiling on the goroutines the node at path may hold,
 // counting every goroutine labelled with path or a path below it. A sample
-// past it emits EventGoroutineLimit at once to the tree's Logger and
+// past it emits EventOverLimit at once to the tree's Logger and
 // OnEvent, with a *GoroutineLimitError that names the owner and where its
 // goroutines wait; the metrics export it; and the handler from Livez, if
 // used, fails until a sample is back under. A bare go statement in a
@@ -113,7 +113,7 @@ func (s *GoroutineSampler) Run(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		for _, e := range s.Sample() {
-			ev.emit(Event{Kind: EventGoroutineLimit, Path: e.Path, Err: e})
+			ev.emit(Event{Kind: EventOverLimit, Path: e.Path, Err: e})
 		}
 		select {
 		case <-ctx.Done():

@@ -13,7 +13,7 @@ import (
 // such owner, its count and where its goroutines wait, so that Kubernetes
 // or a watchdog restarts the process before a leak exhausts its memory;
 // otherwise it passes the request to next. The failure was logged as an
-// EventGoroutineLimit when the sample found it, before any probe saw it.
+// EventOverLimit when the sample found it, before any probe saw it.
 // It is opt-in: a program that wants a leak reported but not acted on
 // serves Livez(root) alone.
 func (s *GoroutineSampler) Livez(next http.Handler) http.Handler {

@@ -28,7 +28,7 @@ func TestGoroutineSamplerFlagsGrowthAndLimit(t *testing.T) {
 		leak := make(chan int)
 		events := make(chan shepherd.Event, 16)
 		sup := shepherd.NewSupervisor("app", shepherd.OnEvent(func(e shepherd.Event) {
-			if e.Kind == shepherd.EventGoroutineLimit {
+			if e.Kind == shepherd.EventOverLimit {
 				events <- e
 			}
 		}))
@@ -75,7 +75,7 @@ func TestGoroutineSamplerFlagsGrowthAndLimit(t *testing.T) {
 				t.Errorf("event = %v %q %v; want app/api past its limit, waiting in leakedInHandler", e.Kind, e.Path, e.Err)
 			}
 		default:
-			t.Errorf("no EventGoroutineLimit after app/api passed its ceiling")
+			t.Errorf("no EventOverLimit after app/api passed its ceiling")
 		}
 		rec := get(t, livez, "GET", "/livez")
 		if body := rec.Body.String(); rec.Code != http.StatusServiceUnavailable || !strings.Contains(body, `app/api goroutine limit: shepherd: "app/api" holds 7 goroutines, past its MaxGoroutines of 6`) || strings.Contains(body, "app/calm") {
