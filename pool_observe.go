@@ -24,7 +24,8 @@ type poolObserver struct{ o PoolObserver }
 // timed from Submit to a worker taking it, and from there to its handler
 // returning, and o is told both. Without an observer the pool takes no
 // time stamps, and each Submit and each item pay one nil check for the
-// option. Observe with nil detaches the observer. It may be called at any
+// option, and a queued item carries eight more bytes for the time stamp.
+// Observe with nil detaches the observer. It may be called at any
 // time; an item accepted before it is not timed.
 func (p *Pool[T]) Observe(o PoolObserver) {
 	p.check("Observe")
