@@ -36,12 +36,59 @@ type Snapshotter interface {
 //	&refresh=N         with html: reload the page every N seconds
 //	&goroutines=0      leave the goroutines out, which skips reading the
 //	                   goroutine profile (it stops the world briefly)
+//	&plumbing=1        text: unfold the goroutines that run only shepherd
+//	                   and the standard library (supervisor loops, server
+//	                   connections, this page's own request)
 //
-// The JSON form is an object with "time", "roots" (nodes with "path",
-// "kind", "state", "since", "restarts", "last_error", "goroutines" and
-// "children"), "other" (labelled goroutines outside every tree) and
-// "unowned"; each goroutine entry has "path", "count" and "frames" (each
-// with "function", "file" and "line"), innermost first.
+// The JSON form is an object with these keys:
+//
+//	time              when the page was made, RFC 3339 in UTC
+//	total_goroutines  the goroutines of the process; 0 with goroutines=0
+//	leak_profile      whether the binary can prove leaks (built with
+//	                  GOEXPERIMENT=goroutineleakprofile)
+//	leaked_goroutines the goroutines the runtime proved leaked
+//	roots             one node per root, in the order given
+//	other             goroutine sets of shepherd paths outside every tree
+//	unowned           goroutine sets without a shepherd label
+//
+// A node is encoded exactly as json.Marshal encodes a Node (one encoder
+// serves both), plus what only the page knows:
+//
+//	path               the node's path, "app/api"
+//	kind               "supervisor", "pool" or "service"
+//	state              the State by name: "idle", "starting", "running",
+//	                   "restarting", "stopping", "stopped", "failed" or "stuck"
+//	since              when it entered that state, RFC 3339 in UTC; absent if never
+//	started            when its current or last run started; absent if never
+//	restarts           how many times it was restarted
+//	last_error         the text of its latest failure; absent if none
+//	stats              a pool's Stats: "submitted", "queued", "in_flight", "done",
+//	                   "failed", "panicked", "handed_back"; absent for others
+//	children           a supervisor's services in Add order; absent if none
+//	goroutines         (page) the goroutine sets listed under the node
+//	leaked_goroutines  (page) how many of them the runtime proved leaked
+//	goroutine_trend    (page, with a GoroutineSampler as the root) a
+//	                   GoroutineTrend: "counts" oldest first, "only_grown",
+//	                   "max_goroutines", "over_limit"
+//
+// A goroutine set is goroutines with one owner and one stack:
+//
+//	path       its owner; with "tasks", the first of the merged tasks' paths
+//	tasks      how many tasks blocked at the same stack were merged into
+//	           it ("fetch 1" … "fetch 500"); absent for one
+//	last_path  the last of the merged tasks' paths
+//	count      how many goroutines
+//	leaked     how many of them the runtime proved leaked; absent if none
+//	waits      why they wait: "reason" as the runtime names it ("chan
+//	           receive", "select", "IO wait"), "count", and
+//	           "longest_wait_seconds" (the runtime counts whole minutes, so
+//	           0 means under one). A stack that several owners share gets
+//	           waits only when the process runs with
+//	           GODEBUG=tracebacklabels=1, which puts owners in the dump
+//	plumbing   true for goroutines that run only shepherd and the standard
+//	           library (folded away in the text and HTML forms)
+//	frames     "function", "file", "line", innermost first; "program" marks
+//	           the first frame of the program's own code
 //
 // DebugHandler is mounted nowhere by default. The page shows failure
 // messages and code locations, so serve it only to operators, such as on a
@@ -72,6 +119,7 @@ func DebugHandler(roots ...Snapshotter) http.Handler {
 			refresh = n
 		}
 		page := newDebugPage(roots, q.Get("goroutines") != "0")
+		page.ShowPlumbing = q.Get("plumbing") == "1"
 		h := w.Header()
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -105,30 +153,44 @@ type debugPage struct {
 	Unowned []debugGoroutines `json:"unowned"`
 	// Total counts the goroutines of the process; 0 when they were left out.
 	Total int `json:"total_goroutines"`
+	// LeakProfile is whether the binary can prove leaks
+	// (GOEXPERIMENT=goroutineleakprofile); Leaked counts the proven ones.
+	LeakProfile bool `json:"leak_profile"`
+	Leaked      int  `json:"leaked_goroutines"`
 
-	UnownedCount int  `json:"-"` // goroutines in Unowned
-	Refresh      int  `json:"-"` // html only: seconds between reloads, 0 for none
-	Goroutines   bool `json:"-"` // whether goroutines were read
+	UnownedCount int `json:"-"` // goroutines in Unowned
+	// Unowned split for people as a node's goroutines are: the program's,
+	// and the plumbing folded away. JSON lists them all in Unowned.
+	UnownedProgram       []debugGoroutines `json:"-"`
+	UnownedPlumbing      []debugGoroutines `json:"-"`
+	UnownedPlumbingCount int               `json:"-"`
+	Refresh              int               `json:"-"` // html only: seconds between reloads, 0 for none
+	Goroutines           bool              `json:"-"` // whether goroutines were read
+	ShowPlumbing         bool              `json:"-"` // plumbing=1: unfold shepherd's own goroutines
 }
 
-// debugNode is one Node as the debug page shows it.
+// debugNode is one Node as the debug page shows it: the node's own fields,
+// encoded as json.Marshal encodes a Node, then its goroutines and children.
 type debugNode struct {
-	Path     string     `json:"path"`
-	Kind     string     `json:"kind"`
-	State    string     `json:"state"`
-	Since    *time.Time `json:"since,omitempty"`
-	Started  *time.Time `json:"started,omitempty"`
-	Restarts int        `json:"restarts"`
-	LastErr  string     `json:"last_error,omitempty"`
-	// Stats are a pool's counters.
-	Stats      *Stats            `json:"stats,omitempty"`
+	nodeJSON
 	Goroutines []debugGoroutines `json:"goroutines"`
-	Children   []*debugNode      `json:"children,omitempty"`
+	// Trend is the node's goroutine count over the last samples, when a
+	// GoroutineSampler was passed to DebugHandler.
+	Trend *GoroutineTrend `json:"goroutine_trend,omitempty"`
+	// Leaked counts the goroutines listed under the node that the runtime
+	// proved leaked.
+	Leaked   int          `json:"leaked_goroutines,omitempty"`
+	Children []*debugNode `json:"children,omitempty"`
 
 	Facts []debugFact `json:"-"`
-	Age   string      `json:"-"` // time in State, for people
-	Count int         `json:"-"` // goroutines listed under the node
-	Depth int         `json:"-"`
+	// The goroutines split for people: the program's, and the plumbing
+	// (shepherd's and the standard library's own) folded away.
+	Program       []debugGoroutines `json:"-"`
+	Plumbing      []debugGoroutines `json:"-"`
+	PlumbingCount int               `json:"-"`
+	Age           string            `json:"-"` // time in State, for people
+	Count         int               `json:"-"` // goroutines listed under the node
+	Depth         int               `json:"-"`
 }
 
 // A debugFact is a figure shown beside a node's state in the text and
@@ -156,17 +218,29 @@ func facts(n Node) []debugFact {
 
 // debugGoroutines is a set of goroutines with one owner and one stack.
 type debugGoroutines struct {
-	Path   string       `json:"path"`
-	Count  int          `json:"count"`
-	Frames []debugFrame `json:"frames"`
+	Path string `json:"path"`
+	// Tasks, when more than one, counts the tasks whose sets were merged
+	// into this one because they wait at the same stack; Path is the first
+	// of their paths and LastPath the last.
+	Tasks    int          `json:"tasks,omitempty"`
+	LastPath string       `json:"last_path,omitempty"`
+	Count    int          `json:"count"`
+	Leaked   int          `json:"leaked,omitempty"` // of Count, proven leaked
+	Waits    []debugWait  `json:"waits,omitempty"`
+	Plumbing bool         `json:"plumbing,omitempty"`
+	Frames   []debugFrame `json:"frames"`
 
-	Own bool `json:"-"` // Path is the path of the node it is listed under
+	Own bool   `json:"-"` // Path is the path of the node it is listed under
+	key string // the whole stack, for merging
 }
 
 type debugFrame struct {
 	Function string `json:"function"`
 	File     string `json:"file"`
 	Line     int    `json:"line"`
+	// Program marks the innermost frame of the program's own code, past
+	// the standard library and shepherd: where to look first.
+	Program bool `json:"program,omitempty"`
 }
 
 // debugFrames is how many frames the page shows of each stack: enough to
@@ -178,13 +252,27 @@ func newDebugPage(roots []Snapshotter, withGoroutines bool) *debugPage {
 	byPath := map[string]*debugNode{}
 	for _, r := range roots {
 		p.Roots = append(p.Roots, p.node(r.Snapshot(), 0, byPath))
+		if gs, ok := r.(*GoroutineSampler); ok {
+			for path, t := range gs.Trends() {
+				if n := byPath[path]; n != nil {
+					n.Trend = &t
+				}
+			}
+		}
 	}
 	if !withGoroutines {
 		return p
 	}
-	for _, g := range Goroutines() {
+	all := Goroutines()
+	p.LeakProfile = markLeaked(all)
+	waits := newWaitIndex(readWaits(), all)
+	for _, g := range all {
 		p.Total += g.Count
-		d := debugGoroutines{Path: g.Path, Count: g.Count, Frames: topFrames(g.Frames)}
+		p.Leaked += g.Leaked
+		d := debugGoroutines{
+			Path: g.Path, Count: g.Count, Leaked: g.Leaked, Frames: topFrames(g.Frames),
+			Waits: waits.waitsOf(g), Plumbing: isPlumbingStack(g.Frames), key: waitKey(g.Frames),
+		}
 		switch n := owner(byPath, g.Path); {
 		case g.Path == "":
 			p.Unowned = append(p.Unowned, d)
@@ -192,34 +280,28 @@ func newDebugPage(roots []Snapshotter, withGoroutines bool) *debugPage {
 		case n != nil:
 			n.Goroutines = append(n.Goroutines, d)
 			n.Count += g.Count
+			n.Leaked += g.Leaked
 		default:
 			p.Other = append(p.Other, d)
 		}
 	}
 	for path, n := range byPath {
 		sortGoroutines(n.Goroutines, path)
+		n.Goroutines = mergeTasks(n.Goroutines)
+		waits.fillMerged(n.Goroutines)
+		sortGoroutines(n.Goroutines, path)
+		n.Program, n.Plumbing, n.PlumbingCount = splitPlumbing(n.Goroutines)
 	}
 	sortGoroutines(p.Other, "")
 	sortGoroutines(p.Unowned, "")
+	p.UnownedProgram, p.UnownedPlumbing, p.UnownedPlumbingCount = splitPlumbing(p.Unowned)
 	return p
 }
 
 func (p *debugPage) node(n Node, depth int, byPath map[string]*debugNode) *debugNode {
-	d := &debugNode{
-		Path: n.Path, Kind: n.Kind, State: n.State.String(), Restarts: n.Restarts, Stats: n.Stats,
-		Goroutines: []debugGoroutines{}, Facts: facts(n), Depth: depth,
-	}
-	if !n.Since.IsZero() {
-		since := n.Since.UTC()
-		d.Since = &since
-		d.Age = roundAge(p.Time.Sub(since)).String()
-	}
-	if !n.Started.IsZero() {
-		started := n.Started.UTC()
-		d.Started = &started
-	}
-	if n.LastErr != nil {
-		d.LastErr = n.LastErr.Error()
+	d := &debugNode{nodeJSON: newNodeJSON(n), Goroutines: []debugGoroutines{}, Facts: facts(n), Depth: depth}
+	if d.Since != nil {
+		d.Age = roundAge(p.Time.Sub(*d.Since)).String()
 	}
 	if _, dup := byPath[n.Path]; !dup {
 		byPath[n.Path] = d
@@ -268,16 +350,25 @@ func sortGoroutines(gs []debugGoroutines, own string) {
 
 // topFrames returns the innermost frames of a stack outside the runtime,
 // which only says how a goroutine waits, not where in the program; all of
-// them if that leaves none.
+// them if that leaves none. When the first frame of the program's own code
+// lies deeper, the frames run down to it, and it is marked.
 func topFrames(fs []Frame) []debugFrame {
 	out := []debugFrame{}
 	for _, skip := range []bool{true, false} {
+		found := false
 		for _, f := range fs {
 			if skip && (strings.HasPrefix(f.Function, "runtime") || strings.HasPrefix(f.Function, "internal/")) {
 				continue
 			}
-			out = append(out, debugFrame(f))
-			if len(out) == debugFrames {
+			d := debugFrame{Function: f.Function, File: f.File, Line: f.Line}
+			if !found && isProgram(f.Function) {
+				d.Program, found = true, true
+			}
+			if len(out) >= debugFrames && !found && !d.Program {
+				continue // looking further down for the program's frame
+			}
+			out = append(out, d)
+			if len(out) >= debugFrames && (found || len(out) >= debugMaxFrames) {
 				return out
 			}
 		}
@@ -287,6 +378,9 @@ func topFrames(fs []Frame) []debugFrame {
 	}
 	return out
 }
+
+// debugMaxFrames bounds the frames shown while looking for the program's.
+const debugMaxFrames = 12
 
 // roundAge keeps an age readable: milliseconds under a second, tenths of
 // a second under a minute, seconds beyond.
@@ -305,11 +399,14 @@ func (p *debugPage) writeText(w http.ResponseWriter) {
 	fmt.Fprintf(&b, "shepherd at %s: %d %s", p.Time.Format(time.RFC3339), len(p.Roots), plural(len(p.Roots), "tree", "trees"))
 	if p.Goroutines {
 		fmt.Fprintf(&b, ", %d %s", p.Total, plural(p.Total, "goroutine", "goroutines"))
+		if p.LeakProfile {
+			fmt.Fprintf(&b, ", %d proven leaked", p.Leaked)
+		}
 	}
 	b.WriteString("\n")
 	for _, n := range p.Roots {
 		b.WriteString("\n")
-		n.writeText(&b)
+		n.writeText(&b, p.ShowPlumbing)
 	}
 	if len(p.Other) > 0 {
 		b.WriteString("\nother: goroutines of shepherd paths outside the trees\n")
@@ -317,12 +414,17 @@ func (p *debugPage) writeText(w http.ResponseWriter) {
 	}
 	if p.Goroutines {
 		b.WriteString("\nunowned: goroutines without a shepherd label\n")
-		writeGoroutines(&b, p.Unowned, "    ")
+		writeGoroutines(&b, p.UnownedProgram, "    ")
+		if p.ShowPlumbing {
+			writeGoroutines(&b, p.UnownedPlumbing, "    ")
+		} else if n := p.UnownedPlumbingCount; n > 0 {
+			fmt.Fprintf(&b, "    %d %s of shepherd's and the standard library's plumbing, folded (?plumbing=1 shows them)\n", n, plural(n, "goroutine", "goroutines"))
+		}
 	}
 	_, _ = w.Write([]byte(b.String()))
 }
 
-func (n *debugNode) writeText(b *strings.Builder) {
+func (n *debugNode) writeText(b *strings.Builder, plumbing bool) {
 	indent := strings.Repeat("  ", n.Depth)
 	fmt.Fprintf(b, "%s%s  %s  %s", indent, n.Path, n.Kind, n.State)
 	if n.Age != "" {
@@ -331,13 +433,36 @@ func (n *debugNode) writeText(b *strings.Builder) {
 	for _, f := range n.Facts {
 		fmt.Fprintf(b, "  %s %s", f.Name, f.Value)
 	}
+	if n.Leaked > 0 {
+		fmt.Fprintf(b, "  leaked %d", n.Leaked)
+	}
+	if t := n.Trend; t != nil {
+		fmt.Fprintf(b, "  goroutines %s", t.Arrows())
+		if t.Max > 0 {
+			fmt.Fprintf(b, " (max %d)", t.Max)
+		}
+		if t.Over {
+			b.WriteString(" OVER LIMIT")
+		}
+		if t.Growing {
+			b.WriteString(" ONLY GROWN")
+		}
+	}
 	b.WriteString("\n")
 	if n.LastErr != "" {
 		fmt.Fprintf(b, "%s    last error: %s\n", indent, strings.ReplaceAll(n.LastErr, "\n", "\n"+indent+"      "))
 	}
-	writeGoroutines(b, n.Goroutines, indent+"    ")
+	writeGoroutines(b, n.Program, indent+"    ")
+	if n.PlumbingCount > 0 {
+		if plumbing {
+			writeGoroutines(b, n.Plumbing, indent+"    ")
+		} else {
+			fmt.Fprintf(b, "%s    %d %s of shepherd's and the standard library's plumbing, folded (?plumbing=1 shows them)\n",
+				indent, n.PlumbingCount, plural(n.PlumbingCount, "goroutine", "goroutines"))
+		}
+	}
 	for _, c := range n.Children {
-		c.writeText(b)
+		c.writeText(b, plumbing)
 	}
 }
 
@@ -346,13 +471,26 @@ func writeGoroutines(b *strings.Builder, gs []debugGoroutines, indent string) {
 		fmt.Fprintf(b, "%s%d %s", indent, g.Count, plural(g.Count, "goroutine", "goroutines"))
 		if g.Path != "" && !g.Own {
 			fmt.Fprintf(b, " of %s", g.Path)
+			if g.Tasks > 1 {
+				fmt.Fprintf(b, " … %s (%d tasks)", g.LastPath, g.Tasks)
+			}
+		}
+		if g.Leaked > 0 {
+			fmt.Fprintf(b, ", %d PROVEN LEAKED (can never wake)", g.Leaked)
 		}
 		b.WriteString("\n")
+		for _, w := range g.Waits {
+			fmt.Fprintf(b, "%s    waiting: %s\n", indent, w)
+		}
 		if len(g.Frames) == 0 {
 			fmt.Fprintf(b, "%s    (no stack: starting or exiting)\n", indent)
 		}
 		for _, f := range g.Frames {
-			fmt.Fprintf(b, "%s    %s  %s:%d\n", indent, f.Function, f.File, f.Line)
+			mark := "  "
+			if f.Program {
+				mark = "> "
+			}
+			fmt.Fprintf(b, "%s  %s%s  %s:%d\n", indent, mark, f.Function, f.File, f.Line)
 		}
 	}
 }

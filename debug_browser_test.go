@@ -160,7 +160,8 @@ func TestDebugPageInChromium(t *testing.T) {
 		`orders.csv line 7: &lt;bad&gt; quote`,
 		`<span class="n">3 ×</span>`,
 		`<span class="owner">app/worker/fetch</span>`,
-		`shepherd_test.blockedInTask`,
+		`<mark>github.com/shepherd-go/shepherd_test.blockedInTask`,
+		`<details class="plumbing"><summary>`,
 		`unowned: goroutines without a shepherd label`,
 	} {
 		if !strings.Contains(dom, want) {

@@ -44,6 +44,12 @@ summary{cursor:pointer;color:#39404d;font-size:.9em}
 .gs .owner{font:12px ui-monospace,Menlo,monospace;color:#2457a6}
 pre{margin:.1em 0 .2em 1em;font:12px/1.4 ui-monospace,Menlo,monospace;color:#39404d;white-space:pre-wrap;overflow-wrap:anywhere}
 .none{color:#5f6673;font-style:italic}
+.leak{border-radius:3px;padding:0 .5em;font-size:.85em;font-weight:600;color:#fff;background:#b3261e}
+.gs.leaked{border-left:3px solid #b3261e;padding-left:.5em}
+.wait{border-radius:3px;padding:0 .4em;font-size:.85em;background:#fff3cd;color:#6d4c00}
+.tasks{font-size:.85em;color:#5f6673}
+mark{background:#e3f0ff;color:#0b3d91;font-weight:600}
+details.plumbing>summary{color:#8a909b}
 .st-idle{border-color:#9e9e9e}.st-idle .state{background:#9e9e9e}
 .st-starting{border-color:#f9a825}.st-starting .state{background:#f9a825;color:#1d2330}
 .st-running{border-color:#2e7d32}.st-running .state{background:#2e7d32}
@@ -57,7 +63,7 @@ pre{margin:.1em 0 .2em 1em;font:12px/1.4 ui-monospace,Menlo,monospace;color:#394
 <body>
 <header>
 <h1>shepherd</h1>
-<span class="meta">{{len .Roots}} {{plural (len .Roots) "tree" "trees"}}{{if .Goroutines}} · {{.Total}} {{plural .Total "goroutine" "goroutines"}}{{end}} · {{now .Time}}</span>
+<span class="meta">{{len .Roots}} {{plural (len .Roots) "tree" "trees"}}{{if .Goroutines}} · {{.Total}} {{plural .Total "goroutine" "goroutines"}}{{if .LeakProfile}} · {{.Leaked}} proven leaked{{end}}{{end}} · {{now .Time}}</span>
 <nav>
 <a href="?format=text">text</a><a href="?format=json">json</a>
 auto-refresh:
@@ -73,7 +79,10 @@ auto-refresh:
 {{if .Goroutines}}
 <h2>unowned: goroutines without a shepherd label</h2>
 <details><summary>{{.UnownedCount}} {{plural .UnownedCount "goroutine" "goroutines"}}</summary>
-{{range .Unowned}}{{template "goroutines" .}}{{else}}<p class="none">none</p>{{end}}
+{{range .UnownedProgram}}{{template "goroutines" .}}{{else}}<p class="none">none of the program's own</p>{{end}}
+{{- if .UnownedPlumbing}}
+<details class="plumbing"><summary>{{.UnownedPlumbingCount}} {{plural .UnownedPlumbingCount "goroutine" "goroutines"}} of shepherd's and the standard library's plumbing</summary>
+{{range .UnownedPlumbing}}{{template "goroutines" .}}{{end}}</details>{{end}}
 </details>
 {{end}}
 </main>
@@ -82,19 +91,27 @@ auto-refresh:
 {{define "node"}}<section class="node st-{{.State}}">
 <div class="head"><span class="path">{{.Path}}</span><span class="kind">{{.Kind}}</span><span class="state">{{.State}}</span>
 {{- if .Age}}<span class="age" title="since {{stamp .Since}}">for {{.Age}}</span>{{end}}
-{{- range .Facts}}<span class="fact">{{.Name}} <b>{{.Value}}</b></span>{{end}}</div>
+{{- range .Facts}}<span class="fact">{{.Name}} <b>{{.Value}}</b></span>{{end}}
+{{- if .Leaked}}<span class="leak">{{.Leaked}} leaked</span>{{end}}
+{{- with .Trend}}<span class="fact{{if .Over}} over{{end}}" title="goroutines at each sample, oldest first">goroutines <b>{{.Arrows}}</b>{{if .Max}} of max {{.Max}}{{end}}</span>{{if .Growing}}<span class="leak" title="grew at every sample of the window">only grown</span>{{end}}{{if .Over}}<span class="leak">over limit</span>{{end}}{{end}}</div>
 {{- if .LastErr}}
 <div class="err">last error: {{.LastErr}}</div>{{end}}
 {{- if .Goroutines}}
 <details open><summary>{{.Count}} {{plural .Count "goroutine" "goroutines"}}</summary>
-{{range .Goroutines}}{{template "goroutines" .}}{{end}}</details>{{end}}
+{{range .Program}}{{template "goroutines" .}}{{end}}
+{{- if .Plumbing}}
+<details class="plumbing"><summary>{{.PlumbingCount}} {{plural .PlumbingCount "goroutine" "goroutines"}} of shepherd's and the standard library's plumbing</summary>
+{{range .Plumbing}}{{template "goroutines" .}}{{end}}</details>{{end}}
+</details>{{end}}
 {{- if .Children}}
 <div class="children">
 {{range .Children}}{{template "node" .}}{{end}}</div>{{end}}
 </section>
 {{end}}
-{{define "goroutines"}}<div class="gs"><span class="n">{{.Count}} ×</span>{{if and .Path (not .Own)}} <span class="owner">{{.Path}}</span>{{end}}
-<pre>{{range .Frames}}{{.Function}}  {{.File}}:{{.Line}}
+{{define "goroutines"}}<div class="gs{{if .Leaked}} leaked{{end}}"><span class="n">{{.Count}} ×</span>{{if and .Path (not .Own)}} <span class="owner">{{.Path}}{{if gt .Tasks 1}} … {{.LastPath}}</span> <span class="tasks">{{.Tasks}} tasks</span>{{else}}</span>{{end}}{{end}}
+{{- range .Waits}} <span class="wait">{{.}}</span>{{end}}
+{{- if .Leaked}} <span class="leak" title="the runtime proved they can never wake">{{.Leaked}} proven leaked</span>{{end}}
+<pre>{{range .Frames}}{{if .Program}}<mark>{{.Function}}  {{.File}}:{{.Line}}</mark>{{else}}{{.Function}}  {{.File}}:{{.Line}}{{end}}
 {{else}}(no stack: starting or exiting)
 {{end}}</pre></div>
 {{end}}`))

@@ -24,6 +24,9 @@ type debugJSON struct {
 	Other   []debugJSONStacks `json:"other"`
 	Unowned []debugJSONStacks `json:"unowned"`
 	Total   int               `json:"total_goroutines"`
+
+	LeakProfile bool `json:"leak_profile"`
+	Leaked      int  `json:"leaked_goroutines"`
 }
 
 type debugJSONNode struct {
@@ -36,16 +39,27 @@ type debugJSONNode struct {
 	LastErr    string            `json:"last_error"`
 	Stats      *shepherd.Stats   `json:"stats"`
 	Goroutines []debugJSONStacks `json:"goroutines"`
+	Leaked     int               `json:"leaked_goroutines"`
 	Children   []debugJSONNode   `json:"children"`
 }
 
 type debugJSONStacks struct {
-	Path   string `json:"path"`
-	Count  int    `json:"count"`
+	Path     string `json:"path"`
+	Count    int    `json:"count"`
+	Leaked   int    `json:"leaked"`
+	Tasks    int    `json:"tasks"`
+	LastPath string `json:"last_path"`
+	Plumbing bool   `json:"plumbing"`
+	Waits    []struct {
+		Reason  string `json:"reason"`
+		Count   int    `json:"count"`
+		Longest int64  `json:"longest_wait_seconds"`
+	} `json:"waits"`
 	Frames []struct {
 		Function string `json:"function"`
 		File     string `json:"file"`
 		Line     int    `json:"line"`
+		Program  bool   `json:"program"`
 	} `json:"frames"`
 }
 
@@ -399,7 +413,7 @@ func TestDebugAttributesGoroutines(t *testing.T) {
 
 		text := get(t, shepherd.DebugHandler(sup), "GET", "/").Body.String()
 		for _, want := range []string{
-			"\n  app/worker  service  running for 0s\n      3 goroutines of app/worker/fetch\n          github.com/shepherd-go/shepherd_test.blockedInTask  ",
+			"\n  app/worker  service  running for 0s\n      3 goroutines of app/worker/fetch\n          waiting: 3 chan receive (durable), <1m\n        > github.com/shepherd-go/shepherd_test.blockedInTask  ",
 			"\nother: goroutines of shepherd paths outside the trees\n",
 			"\nunowned: goroutines without a shepherd label\n",
 			"github.com/shepherd-go/shepherd_test.blockedUnowned  ",

@@ -23,9 +23,10 @@ const (
 	EventStuck                       // the service did not return within the shutdown budget
 	EventRestarting                  // the service will be started again after Event.Delay
 	EventDraining                    // a stopping supervisor waits Event.Delay (DrainDelay) before stopping its services
+	EventOverLimit                   // a GoroutineSampler counted more goroutines under Path than its MaxGoroutines; Err is a *GoroutineLimitError
 )
 
-var eventNames = [...]string{"starting", "ready", "exited", "failed", "panicked", "stopping", "stopped", "stuck", "restarting", "draining"}
+var eventNames = [...]string{"starting", "ready", "exited", "failed", "panicked", "stopping", "stopped", "stuck", "restarting", "draining", "goroutine limit"}
 
 func (k EventKind) String() string {
 	if k >= 0 && int(k) < len(eventNames) {
@@ -119,7 +120,7 @@ func (ev *events) logEvent(e Event) {
 	switch e.Kind {
 	case EventStarting, EventReady:
 		level = slog.LevelDebug
-	case EventFailed, EventPanicked, EventStuck:
+	case EventFailed, EventPanicked, EventStuck, EventOverLimit:
 		level = slog.LevelError
 	case EventRestarting:
 		level = slog.LevelWarn

@@ -28,7 +28,7 @@ func TestPoolMisuse(t *testing.T) {
 			return p.Run(nil)
 		}, `panic: shepherd: pool "reports": Run(nil): pass a context; when it is done the pool stops and hands its queue back`},
 		{"QueueSize(1<<50)", func() error { shepherd.NewPool("reports", 1, ok, shepherd.QueueSize(1<<50)); return nil },
-			`panic: shepherd: NewPool("reports"): QueueSize(1125899906842624) would allocate 24 bytes per item at once, more than 1 GiB; ` +
+			`panic: shepherd: NewPool("reports"): QueueSize(1125899906842624) would allocate 32 bytes per item at once, more than 1 GiB; ` +
 				`size the queue so that a full one drains within the shutdown budget`},
 		{"name with a slash", func() error { shepherd.NewPool("a/b", 1, ok); return nil },
 			`panic: shepherd: NewPool("a/b"): a name must not contain "/", which separates the names in a path; ` +
@@ -41,7 +41,7 @@ func TestPoolMisuse(t *testing.T) {
 		})
 	}
 	// The largest queue allowed is made: the bound is not off by one.
-	big := shepherd.NewPool("big", 1, ok, shepherd.QueueSize(1<<30/24))
+	big := shepherd.NewPool("big", 1, ok, shepherd.QueueSize(1<<30/32))
 	big.Close()
 	if err := big.Run(context.Background()); err != nil {
 		t.Fatalf("Run() = %v", err)

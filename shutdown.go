@@ -70,7 +70,7 @@ func (e *StuckError) Report() string {
 
 func writeStacks(b *strings.Builder, gs []GoroutineStack) {
 	for _, g := range gs {
-		fmt.Fprintf(b, "  %d %s owned by %s\n", g.Count, plural(g.Count, "goroutine", "goroutines"), g.Path)
+		fmt.Fprintf(b, "  %d %s owned by %s%s\n", g.Count, plural(g.Count, "goroutine", "goroutines"), g.Path, leakNote(g))
 		for _, f := range g.Frames {
 			fmt.Fprintf(b, "    %s\n        %s:%d\n", f.Function, f.File, f.Line)
 		}
@@ -108,6 +108,7 @@ func plural(n int, one, many string) string {
 
 func newStuckError(budget time.Duration, paths []string) *StuckError {
 	all := Goroutines()
+	markLeaked(all)
 	e := &StuckError{Budget: budget}
 	for _, p := range paths {
 		e.Tasks = append(e.Tasks, StuckTask{Path: p, Goroutines: goroutinesUnder(all, p)})
@@ -225,6 +226,7 @@ func (s *Supervisor) lingering(result error, since time.Time) error {
 		deadline := s.budgetFrom(since)
 		if !time.Now().Before(deadline) {
 			se := &StuckError{Budget: max(0, deadline.Sub(since)).Round(time.Millisecond)}
+			markLeakedIn(left)
 			for _, p := range order {
 				se.Tasks = append(se.Tasks, StuckTask{Path: p, Goroutines: left[p]})
 				for _, c := range s.snapshotChildren() {

@@ -18,6 +18,10 @@ type GoroutineStack struct {
 	Count int
 	// Frames is the stack, innermost call first.
 	Frames []Frame
+	// Leaked is how many of the Count goroutines the runtime proved can
+	// never wake (see LeakedGoroutines); 0 when nobody asked, or when the
+	// binary cannot tell.
+	Leaked int
 }
 
 // A Frame is one call on a goroutine's stack.

@@ -66,8 +66,9 @@ type Pool[T any] struct {
 	_           [128 - 40]byte
 
 	// Read by every Submit or every item, written once.
-	closedAt atomic.Int64 // the calls made before the close; -1 while open
-	aborted  atomic.Bool  // abort has begun
+	closedAt atomic.Int64                 // the calls made before the close; -1 while open
+	obs      atomic.Pointer[poolObserver] // nil unless Observe attached one
+	aborted  atomic.Bool                  // abort has begun
 	queue    chan entry[T]
 	handle   func(ctx context.Context, item T) error
 	hctx     context.Context // the context handlers get; set by Run
@@ -107,6 +108,7 @@ type entry[T any] struct {
 	item T
 	seq  int64 // -1 for a Resize's stop signal to a surplus worker (pool_resize.go)
 	w    int64 // the weight the item holds (pool_weight.go), 0 without ItemWeight
+	at   int64 // monoNow at Submit when a PoolObserver is attached, else 0
 }
 
 type poolState int
@@ -214,6 +216,9 @@ func (p *Pool[T]) Submit(ctx context.Context, item T) error {
 		return p.errClosed
 	}
 	e := entry[T]{item: item, seq: n - 1, w: w}
+	if p.obs.Load() != nil {
+		e.at = monoNow()
+	}
 	select {
 	case p.queue <- e:
 		p.leave()
@@ -258,8 +263,12 @@ func (p *Pool[T]) TrySubmit(item T) error {
 		p.weights.giveBack(w)
 		return p.errClosed
 	}
+	e := entry[T]{item: item, seq: n - 1, w: w}
+	if p.obs.Load() != nil {
+		e.at = monoNow()
+	}
 	select {
-	case p.queue <- entry[T]{item: item, seq: n - 1, w: w}:
+	case p.queue <- e:
 		p.leave()
 		return nil
 	default:
@@ -584,7 +593,12 @@ func (p *Pool[T]) loop(w *workerStats) (drained bool) {
 			continue
 		}
 		inHandler = true
-		err := p.handle(p.hctx, e.item)
+		var err error
+		if o := p.obs.Load(); o != nil {
+			err = p.observe(o.o, e)
+		} else {
+			err = p.handle(p.hctx, e.item)
+		}
 		inHandler = false
 		if e.w != 0 {
 			// Released here, once: an item the stop interrupted is

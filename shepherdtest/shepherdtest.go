@@ -60,6 +60,13 @@ const DefaultGrace = 2 * time.Second
 // those on their way out the Grace period to return. Otherwise it returns
 // an error that lists each owner path with its number of goroutines and
 // the innermost frame of the program's own code where they wait.
+//
+// In a test binary built with GOEXPERIMENT=goroutineleakprofile (Go 1.26:
+// GOEXPERIMENT=goroutineleakprofile go test ./...), Find first asks the
+// runtime which goroutines it can prove will never wake. If any of them
+// has a shepherd owner, Find returns at once, without a grace period, an
+// error that says they are proven leaked and gives each one's owner and
+// whole stack. Goroutines that are merely slow are waited for as before.
 func Find(opts ...Option) error {
 	cfg := config{grace: DefaultGrace}
 	for _, o := range opts {
@@ -67,10 +74,18 @@ func Find(opts ...Option) error {
 	}
 	deadline := time.Now().Add(cfg.grace)
 	pause := time.Millisecond
-	for {
+	for first := true; ; first = false {
 		left := leftovers(cfg.ignore)
 		if len(left) == 0 {
 			return nil
+		}
+		if first {
+			// A goroutine the runtime proved leaked will never return:
+			// waiting out the grace period for it would only delay the
+			// news. One look is enough; it costs a garbage collection.
+			if leaked := provenLeaks(cfg.ignore); len(leaked) > 0 {
+				return reportLeaks(leaked)
+			}
 		}
 		if !time.Now().Before(deadline) {
 			return report(left)
@@ -109,6 +124,39 @@ func VerifyTestMain(m *testing.M, opts ...Option) {
 		}
 	}
 	os.Exit(code)
+}
+
+// provenLeaks returns the goroutines with a shepherd owner, not ignored,
+// that the runtime proved leaked; none in a binary built without
+// GOEXPERIMENT=goroutineleakprofile.
+func provenLeaks(ignore []string) []shepherd.GoroutineStack {
+	all, _ := shepherd.LeakedGoroutines()
+	var out []shepherd.GoroutineStack
+	for _, g := range all {
+		if g.Path != "" && !ignored(g.Path, ignore) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// reportLeaks reports proven leaks with their whole stacks: they are
+// certain, so the report says so, and says where they were started.
+func reportLeaks(leaked []shepherd.GoroutineStack) error {
+	total := 0
+	for _, g := range leaked {
+		total += g.Count
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "shepherdtest: %d %s owned by shepherd %s proven leaked (the runtime proved %s can never wake):",
+		total, plural(total, "goroutine", "goroutines"), plural(total, "is", "are"), plural(total, "it", "they"))
+	for _, g := range leaked {
+		fmt.Fprintf(&b, "\n  %q: %d %s in %s", g.Path, g.Count, plural(g.Count, "goroutine", "goroutines"), where(g.Frames))
+		for _, f := range g.Frames {
+			fmt.Fprintf(&b, "\n      %s\n          %s:%d", f.Function, f.File, f.Line)
+		}
+	}
+	return fmt.Errorf("%s", b.String())
 }
 
 // leftovers returns the live goroutine stacks with a shepherd owner that

@@ -121,12 +121,24 @@ func TestLeakForTestMain(t *testing.T) {
 func TestVerifyTestMainFailsTheBinary(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLeakForTestMain$")
 	cmd.Env = append(os.Environ(), "SHEPHERDTEST_LEAK=1")
+	start := time.Now()
 	out, err := cmd.CombinedOutput()
+	took := time.Since(start)
 	if code := cmd.ProcessState.ExitCode(); code != 1 {
 		t.Fatalf("test binary with a leaking test exited %d (%v); want 1\n%s", code, err, out)
 	}
-	want := regexp.MustCompile(`(?m)^PASS\nshepherdtest: 1 goroutine owned by shepherd is still running:\n  "leaky": 1 goroutine in github\.com/shepherd-go/shepherd/shepherdtest_test\.waitForever \(`)
+	// Built with GOEXPERIMENT=goroutineleakprofile, the runtime proves
+	// the leak and the report says so at once; built without, the check
+	// waits out its grace period and reports what still runs.
+	state := "still running"
+	if shepherd.LeakProfileAvailable() {
+		state = `proven leaked \(the runtime proved it can never wake\)`
+	}
+	want := regexp.MustCompile(`(?m)^PASS\nshepherdtest: 1 goroutine owned by shepherd is ` + state + `:\n  "leaky": 1 goroutine in github\.com/shepherd-go/shepherd/shepherdtest_test\.waitForever \(`)
 	if !want.Match(out) {
 		t.Fatalf("output does not report the leak after the tests passed:\n%s", out)
+	}
+	if shepherd.LeakProfileAvailable() && took >= shepherdtest.DefaultGrace {
+		t.Errorf("the child took %v; a proven leak must be reported at once, not after the %v grace", took, shepherdtest.DefaultGrace)
 	}
 }

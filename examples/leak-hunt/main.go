@@ -21,6 +21,16 @@
 // shutdown budget the stuck report names them and their owner, and the
 // process exits with code 3. examples/forgotten-sender shows how a Group
 // fixes this kind of leak.
+//
+// A leak must not take the process down quietly either: a
+// GoroutineSampler counts the goroutines under each service every -sample
+// interval, with a ceiling of -max-goroutines on app/api. Past it, the log
+// names the owner and where its goroutines wait, and the liveness probe on
+// the debug port answers 503 naming app/api, so that an orchestrator
+// restarts the process before its memory runs out:
+//
+//	for i in $(seq 200); do curl -s localhost:8080/leak >/dev/null; done
+//	curl -i localhost:8081/livez
 package main
 
 import (
@@ -39,18 +49,23 @@ import (
 func main() {
 	addr := flag.String("addr", ":8080", "API listen address")
 	debugAddr := flag.String("debug-addr", "127.0.0.1:8081", "debug listen address; keep it on localhost")
+	maxGoroutines := flag.Int("max-goroutines", 100, "the most goroutines app/api may hold before the liveness probe fails")
+	sample := flag.Duration("sample", 10*time.Second, "how often to count each service's goroutines")
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	os.Exit(shepherd.Main(newApp(*addr, *debugAddr, log)))
+	os.Exit(shepherd.Main(newApp(*addr, *debugAddr, *maxGoroutines, *sample, log)))
 }
 
 // newApp runs the API and the debug server under one supervisor, and
 // announces their addresses once both listen.
-func newApp(addr, debugAddr string, log *slog.Logger) *shepherd.Supervisor {
+func newApp(addr, debugAddr string, maxGoroutines int, sample time.Duration, log *slog.Logger) *shepherd.Supervisor {
 	sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(2*time.Second), shepherd.Logger(log))
+	gs := shepherd.NewGoroutineSampler(sup, shepherd.SampleEvery(sample),
+		shepherd.MaxGoroutines("app/api", maxGoroutines), shepherd.MaxGoroutines("app/debug", 100))
 	api := shepherd.HTTPServer(&http.Server{Addr: addr, Handler: apiHandler(), ReadHeaderTimeout: 5 * time.Second})
-	debug := shepherd.HTTPServer(&http.Server{Addr: debugAddr, Handler: debugHandler(sup), ReadHeaderTimeout: 5 * time.Second})
+	debug := shepherd.HTTPServer(&http.Server{Addr: debugAddr, Handler: debugHandler(sup, gs), ReadHeaderTimeout: 5 * time.Second})
+	sup.Add("goroutine-sampler", gs)
 	sup.Add("debug", debug)
 	sup.Add("api", api)
 	sup.Add("announce", shepherd.ServiceFunc(func(ctx context.Context) error {
@@ -79,10 +94,12 @@ func leak(w http.ResponseWriter, r *http.Request) {
 	_, _ = fmt.Fprintln(w, "will leak")
 }
 
-// debugHandler serves the shepherd debug page beside net/http/pprof.
-func debugHandler(sup *shepherd.Supervisor) http.Handler {
+// debugHandler serves the shepherd debug page, with each service's
+// goroutine trend, beside net/http/pprof and the liveness probe.
+func debugHandler(sup *shepherd.Supervisor, gs *shepherd.GoroutineSampler) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/debug/shepherd", shepherd.DebugHandler(sup))
+	mux.Handle("/debug/shepherd", shepherd.DebugHandler(gs))
+	mux.Handle("/livez", gs.Livez(shepherd.Livez(sup)))
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	return mux
 }

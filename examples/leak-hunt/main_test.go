@@ -147,7 +147,7 @@ func TestDebugPageNamesTheLeak(t *testing.T) {
 	if want := "  app/api  service  running"; !strings.Contains(text, want) {
 		t.Errorf("text form lacks %q:\n%s", want, text)
 	}
-	if want := fmt.Sprintf("      %d goroutines of app/api/leak\n          github.com/shepherd-go/shepherd/examples/leak-hunt.leak.func1  ", leaks); !strings.Contains(text, want) {
+	if want := fmt.Sprintf("      %d goroutines of app/api/leak\n          waiting: %d chan receive, <1m\n        > github.com/shepherd-go/shepherd/examples/leak-hunt.leak.func1  ", leaks, leaks); !strings.Contains(text, want) {
 		t.Errorf("text form lacks %q:\n%s", want, text)
 	}
 }
