@@ -161,7 +161,7 @@ func (s *Supervisor) startChild(ctx context.Context, c *child) (startOutcome, er
 	c.cur, c.restartDue = r, nil
 	c.state, c.since, c.started = StateStarting, now, now
 	s.mu.Unlock()
-	s.ev.emit(Event{Kind: EventStarting, Path: c.path, Attempt: c.restarts})
+	s.ev.emit(c.base, Event{Kind: EventStarting, Path: c.path, Attempt: c.restarts})
 	go s.runChild(c, r)
 	if !c.signals {
 		s.readied(c, now)
@@ -214,7 +214,7 @@ func (s *Supervisor) startChild(ctx context.Context, c *child) (startOutcome, er
 
 func (s *Supervisor) readied(c *child, now time.Time) {
 	s.setStateAt(c, StateRunning, nil, now)
-	s.ev.emit(Event{Kind: EventReady, Path: c.path, Attempt: c.restarts})
+	s.ev.emit(c.base, Event{Kind: EventReady, Path: c.path, Attempt: c.restarts})
 }
 
 // runChild is the goroutine of one run.
@@ -236,7 +236,7 @@ func (s *Supervisor) runChild(c *child, r *run) {
 func (s *Supervisor) failed(c *child, err error) {
 	s.setState(c, StateFailed, err)
 	if s.ev != nil {
-		s.ev.failed(c.path, attribute(c.path, err))
+		s.ev.failed(c.base, c.path, attribute(c.path, err))
 	}
 }
 
@@ -306,15 +306,15 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 	switch {
 	case err == nil:
 		s.setState(c, StateStopped, nil)
-		s.ev.emit(Event{Kind: EventExited, Path: c.path})
+		s.ev.emit(c.base, Event{Kind: EventExited, Path: c.path})
 	case errors.Is(err, ErrStopTree):
 		s.setState(c, StateStopped, err)
-		s.ev.emit(Event{Kind: EventExited, Path: c.path, Err: err})
+		s.ev.emit(c.base, Event{Kind: EventExited, Path: c.path, Err: err})
 		s.fail(attribute(c.path, err))
 		return
 	case !failure:
 		s.setState(c, StateStopped, nil)
-		s.ev.emit(Event{Kind: EventExited, Path: c.path, Err: err})
+		s.ev.emit(c.base, Event{Kind: EventExited, Path: c.path, Err: err})
 		return
 	default:
 		s.failed(c, err)
@@ -349,7 +349,7 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 	c.restarts++
 	c.state, c.since = StateRestarting, now
 	s.mu.Unlock()
-	s.ev.emit(Event{Kind: EventRestarting, Path: c.path, Err: err, Attempt: c.restarts, Delay: delay})
+	s.ev.emit(c.base, Event{Kind: EventRestarting, Path: c.path, Err: err, Attempt: c.restarts, Delay: delay})
 
 	if s.cfg.strategy == OneForOne {
 		if delay == 0 && !c.signals {
@@ -409,7 +409,7 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 				case err != nil && !errors.Is(err, ErrDoNotRestart):
 					s.failed(o, err)
 				default:
-					s.ev.emit(Event{Kind: EventExited, Path: o.path, Err: err})
+					s.ev.emit(o.base, Event{Kind: EventExited, Path: o.path, Err: err})
 				}
 			}
 			restart = append(restart, o)

@@ -217,7 +217,7 @@ func (t *taskLabels) run(fn func(context.Context) error) {
 			// neither test takes mu.
 			g.refuse()
 		default:
-			g.fail(t.path, err)
+			g.fail(t.ctx, t.path, err)
 		}
 		g.release(true)
 		g.wg.Done()
@@ -248,11 +248,11 @@ func (g *Group) refuse() {
 
 // fail records a task's failure, one that is not an echo of the group's
 // cancellation; the first one cancels the group.
-func (g *Group) fail(path string, err error) {
+func (g *Group) fail(ctx context.Context, path string, err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	err = attribute(path, err)
-	g.ev.failed(path, err)
+	g.ev.failed(ctx, path, err)
 	if g.err == nil {
 		g.err = err
 		g.cancel(err)

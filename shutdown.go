@@ -175,6 +175,12 @@ func (s *Supervisor) shutdown(ctx context.Context) error {
 	later := s.stopSet(s.snapshotChildren(), cause, since, false)
 	result := s.withAbandoned(multierr.Append(s.failure, later))
 	result = multierr.Append(result, s.lingering(result, since))
+	// The events of the stop reach the sinks before Run returns, within
+	// the budget; a sink still blocked at its end is named stuck.
+	if d := s.delivery; d != nil {
+		deadline := s.budgetFrom(since)
+		result = multierr.Append(result, d.close(deadline, deadline.Sub(since)))
+	}
 	// A hook that failed while the tree stopped: too late to stop
 	// anything, not too late to be reported.
 	return multierr.Append(result, s.takeHookErr())
@@ -232,7 +238,7 @@ func (s *Supervisor) lingering(result error, since time.Time) error {
 						s.setState(c, StateStuck, se)
 					}
 				}
-				s.ev.emit(Event{Kind: EventStuck, Path: p, Err: se})
+				s.ev.emit(s.base, Event{Kind: EventStuck, Path: p, Err: se})
 			}
 			return se
 		}
@@ -334,7 +340,7 @@ func (s *Supervisor) budgetFrom(t time.Time) time.Time {
 // the services would no longer have half the budget left.
 func (s *Supervisor) drain(deadline time.Time) {
 	d := max(0, min(s.cfg.drainDelay, time.Until(deadline)/2))
-	s.ev.emit(Event{Kind: EventDraining, Path: s.path, Delay: d})
+	s.ev.emit(s.base, Event{Kind: EventDraining, Path: s.path, Delay: d})
 	t := time.NewTimer(d)
 	defer t.Stop()
 	<-t.C
@@ -445,7 +451,7 @@ func (s *Supervisor) stopSet(set []*child, cause error, since time.Time, restart
 		se := newStuckError(max(0, deadline().Sub(since)).Round(time.Millisecond), paths)
 		for _, c := range stuck {
 			s.setState(c, StateStuck, se)
-			s.ev.emit(Event{Kind: EventStuck, Path: c.path, Err: se})
+			s.ev.emit(c.base, Event{Kind: EventStuck, Path: c.path, Err: se})
 		}
 		errs = multierr.Append(errs, se)
 	}
@@ -484,10 +490,10 @@ func (s *Supervisor) reap(c *child, r *run, restarting bool) error {
 		}
 	case r.stopped:
 		s.setState(c, StateStopped, nil)
-		s.ev.emit(Event{Kind: EventStopped, Path: c.path})
+		s.ev.emit(c.base, Event{Kind: EventStopped, Path: c.path})
 	default:
 		s.setState(c, StateStopped, nil)
-		s.ev.emit(Event{Kind: EventExited, Path: c.path, Err: r.err})
+		s.ev.emit(c.base, Event{Kind: EventExited, Path: c.path, Err: r.err})
 	}
 	if r.stopErr != nil && !echoesStopCall(r.stopErr) {
 		errs = multierr.Append(errs, &TaskError{Path: c.path, Err: fmt.Errorf("stop: %w", r.stopErr)})
@@ -502,7 +508,7 @@ func (s *Supervisor) reap(c *child, r *run, restarting bool) error {
 func (s *Supervisor) requestStop(c *child, r *run, cause error, stopBy time.Time) {
 	r.stopped = true
 	s.setState(c, StateStopping, nil)
-	s.ev.emit(Event{Kind: EventStopping, Path: c.path})
+	s.ev.emit(c.base, Event{Kind: EventStopping, Path: c.path})
 	st, ok := c.svc.(Stopper)
 	if !ok {
 		r.cancel(cause)

@@ -45,6 +45,7 @@ type Supervisor struct {
 
 	// Fields below are owned by the goroutine in Run.
 	ev       *events
+	delivery *deliverer // the deliverer this Run started, if it set a sink; under mu
 	base     context.Context // what every child's context derives from
 	rnd      *rand.Rand
 	restarts intensity
@@ -202,6 +203,10 @@ func (s *Supervisor) poke() {
 // next Run return ErrClosed at once (a parent that stops a child supervisor
 // before it ran); Stop after Run returned does nothing. Stop always returns
 // nil: the result of the stop is what Run returns.
+//
+// Called from a Logger or OnEvent hook of the supervisor's tree, Stop asks
+// for the stop and returns at once: Run waits for the hook to return, so
+// Stop cannot wait for Run.
 func (s *Supervisor) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	switch s.state {
@@ -226,11 +231,35 @@ func (s *Supervisor) Stop(ctx context.Context) error {
 	done := s.done
 	s.mu.Unlock()
 	s.budgetChanged()
+	if s.deliversHere() {
+		// Called from a Logger or OnEvent hook of this tree: Run waits for
+		// the sink to return before it returns, so waiting here would wait
+		// for ourselves.
+		return nil
+	}
 	select {
 	case <-done:
 	case <-ctx.Done():
 	}
 	return nil
+}
+
+// deliversHere reports whether the caller is the delivery goroutine of
+// this supervisor or of one below it, that is, a Logger or OnEvent hook
+// that Run will wait for.
+func (s *Supervisor) deliversHere() bool {
+	s.mu.Lock()
+	d := s.delivery
+	s.mu.Unlock()
+	if d.onThisGoroutine() {
+		return true
+	}
+	for _, c := range s.snapshotChildren() {
+		if sub, ok := c.svc.(*Supervisor); ok && sub.deliversHere() {
+			return true
+		}
+	}
+	return false
 }
 
 // Run starts the services and supervises them until ctx is done, Stop is
@@ -287,7 +316,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	if parent != nil && parent.path != "" {
 		s.path = parent.path
 	}
-	s.ev = s.events(parent)
+	s.ev, s.delivery = s.events(parent)
 	s.cap = nil
 	if parent != nil {
 		s.cap = parent.cap
@@ -334,23 +363,25 @@ func (s *Supervisor) Run(ctx context.Context) error {
 }
 
 // events returns where this supervisor reports: its own Logger and OnEvent,
-// falling back to its parent's for the ones it lacks.
-func (s *Supervisor) events(parent *scope) *events {
-	var inherited events
-	if parent != nil && parent.ev != nil {
-		inherited = *parent.ev
+// falling back to its parent's for the ones it lacks. A supervisor that sets
+// a sink of its own starts a deliverer for its Run; one that sets none posts
+// to its parent's.
+func (s *Supervisor) events(parent *scope) (*events, *deliverer) {
+	var inherited *events
+	if parent != nil {
+		inherited = parent.ev
 	}
-	ev := &events{log: s.cfg.log, hook: s.cfg.hook, owner: s}
-	if ev.log == nil {
-		ev.log = inherited.log
+	if s.cfg.log == nil && s.cfg.hook == nil {
+		return inherited, nil
 	}
-	if ev.hook == nil {
-		ev.hook, ev.owner = inherited.hook, inherited.owner
+	ev := &events{log: s.cfg.log, hook: s.cfg.hook, logOwner: s, hookOwner: s}
+	if ev.log == nil && inherited != nil {
+		ev.log, ev.logOwner = inherited.log, inherited.logOwner
 	}
-	if ev.log == nil && ev.hook == nil {
-		return nil
+	if ev.hook == nil && inherited != nil {
+		ev.hook, ev.hookOwner = inherited.hook, inherited.hookOwner
 	}
-	return ev
+	return ev, newDeliverer(ev, s.path)
 }
 
 // supervise is Run's body: start, watch, stop.
