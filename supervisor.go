@@ -45,7 +45,7 @@ type Supervisor struct {
 
 	// Fields below are owned by the goroutine in Run.
 	ev       *events
-	delivery *deliverer // the deliverer this Run started, if it set a sink; under mu
+	delivery *deliverer      // the deliverer this Run started, if it set a sink; under mu
 	base     context.Context // what every child's context derives from
 	rnd      *rand.Rand
 	restarts intensity
