@@ -54,8 +54,8 @@ type run struct {
 	// once and in the order the failures happened. early is written under
 	// the supervisor's mu; earlyTaken marks it as the supervisor's failure.
 	early      error
-	earlyAt    time.Time
 	earlyTaken bool
+	c          *child    // whose run it is
 	endedAt    time.Time // when Run returned; read after done
 }
 
@@ -85,11 +85,15 @@ func reportFailure(ctx context.Context, err error) {
 
 func (s *Supervisor) earlyFailure(r *run, err error) {
 	s.mu.Lock()
-	if r.early == nil {
-		r.early, r.earlyAt = err, time.Now()
+	first := r.early == nil
+	if first {
+		r.early = err
+		s.inbox = append(s.inbox, message{c: r.c, r: r, early: true})
 	}
 	s.mu.Unlock()
-	s.poke()
+	if first {
+		s.poke()
+	}
 }
 
 // exitError returns what a run that ended on its own returned, less the
@@ -145,7 +149,7 @@ const (
 // Run returned; when the start timeout passed, err names it.
 func (s *Supervisor) startChild(ctx context.Context, c *child) (startOutcome, error) {
 	now := time.Now()
-	r := &run{sup: s, ready: alreadyReady, done: make(chan struct{}), start: now, path: c.path}
+	r := &run{sup: s, c: c, ready: alreadyReady, done: make(chan struct{}), start: now, path: c.path}
 	if c.signals {
 		r.ready = make(chan struct{})
 	} else {
@@ -227,7 +231,7 @@ func (s *Supervisor) runChild(c *child, r *run) {
 		}
 		r.endedAt = time.Now()
 		close(r.done)
-		s.poke()
+		s.post(message{c: c, r: r})
 	}()
 	r.err = c.svc.Run(r.ctx)
 	returned = true
@@ -238,64 +242,6 @@ func (s *Supervisor) failed(c *child, err error) {
 	if s.ev != nil {
 		s.ev.failed(c.base, c.path, attribute(c.path, err))
 	}
-}
-
-// settle handles, in the order they happened, the early failures of
-// nested supervisors and the exits of services that returned on their own,
-// so that the failure that came first is the one reported first. While
-// another service is starting (fatalOnly), it handles only those that stop
-// the supervisor; the rest wait for the main loop. It reports whether the
-// supervisor has failed.
-func (s *Supervisor) settle(ctx context.Context, fatalOnly bool) bool {
-	type pending struct {
-		at    time.Time
-		c     *child
-		r     *run
-		early bool
-	}
-	var buf [4]pending // most wakes find one or two; no allocation for them
-	ps := buf[:0]
-	for _, c := range s.snapshotChildren() {
-		r := c.cur
-		if r == nil || r.stopped {
-			continue
-		}
-		s.mu.Lock()
-		early, earlyAt, taken := r.early, r.earlyAt, r.earlyTaken
-		s.mu.Unlock()
-		switch {
-		case early != nil && !taken && !c.restartsAfter(early):
-			ps = append(ps, pending{earlyAt, c, r, true})
-		case closed(r.done):
-			if err, ok := s.exitError(r); fatalOnly && (!ok || err == nil || errors.Is(err, ErrDoNotRestart) || c.restartsAfter(err)) {
-				continue
-			}
-			ps = append(ps, pending{r.endedAt, c, r, false})
-		}
-	}
-	slices.SortStableFunc(ps, func(a, b pending) int { return a.at.Compare(b.at) })
-	for _, p := range ps {
-		if p.early {
-			s.mu.Lock()
-			p.r.earlyTaken = true
-			early := p.r.early
-			s.mu.Unlock()
-			err := attribute(p.c.path, early)
-			s.failed(p.c, err)
-			s.fail(err)
-		} else {
-			s.mu.Lock()
-			p.c.cur = nil
-			s.mu.Unlock()
-			if err, ok := s.exitError(p.r); ok {
-				s.exited(ctx, p.c, err, p.r.endedAt.Sub(p.r.start))
-			}
-		}
-		if s.failure != nil {
-			return true
-		}
-	}
-	return false
 }
 
 // exited decides what happens after a run of c ended with err while the
@@ -436,6 +382,7 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 		o.restartDue = &due
 	}
 	s.mu.Unlock()
+	s.finishedUpTo = 0 // finished services may be in the set
 	s.armTimer()
 }
 

@@ -29,19 +29,24 @@ type Supervisor struct {
 	name string
 	cfg  supervisorConfig
 
-	mu       sync.Mutex
-	state    supState
-	path     string
-	children []*child
-	names    map[string]bool
-	wake     chan struct{} // a child exited or was added; capacity 1
-	rebudget chan struct{} // a stop request or Stop deadline may have moved the shutdown deadline; capacity 1
-	stopCh   chan struct{} // closed by Stop
-	stopBy   time.Time     // deadline given to Stop, if any
-	stopAt   time.Time     // when the stop was requested, if it was
-	done     chan struct{} // closed when Run returns
-	since    time.Time     // when state last changed, for Snapshot
-	lastErr  error         // what the last Run returned
+	mu        sync.Mutex
+	state     supState
+	path      string
+	children  []*child
+	names     map[string]bool
+	wake      chan struct{} // a message was posted or a service added; capacity 1
+	inbox     []message     // messages for the loop, oldest first from inboxHead
+	inboxHead int
+	added     []*child // services added while running, not yet started
+
+	finishedUpTo int           // services before this index are done for good; see finished
+	rebudget     chan struct{} // a stop request or Stop deadline may have moved the shutdown deadline; capacity 1
+	stopCh       chan struct{} // closed by Stop
+	stopBy       time.Time     // deadline given to Stop, if any
+	stopAt       time.Time     // when the stop was requested, if it was
+	done         chan struct{} // closed when Run returns
+	since        time.Time     // when state last changed, for Snapshot
+	lastErr      error         // what the last Run returned
 
 	// Fields below are owned by the goroutine in Run.
 	ev       *events
@@ -153,12 +158,13 @@ func (s *Supervisor) Add(name string, svc Service, opts ...ServiceOption) error 
 	}
 	c := &child{name: name, svc: svc, cfg: cfg, signals: signalsReady(svc)}
 	s.names[name] = true
-	// A new slice, never an append in place: snapshotChildren's callers
-	// read the old one without the lock.
-	s.children = append(s.children[:len(s.children):len(s.children)], c)
+	// An append in place is safe for snapshotChildren's callers, which
+	// read the old slice without the lock: it writes past their length.
+	s.children = append(s.children, c)
 	if s.state == supRunning {
 		c.path = joinPath(s.path, name)
 		c.pendingStart = true
+		s.added = append(s.added, c)
 		s.poke()
 	}
 	return nil
@@ -328,6 +334,8 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		c.path = joinPath(s.path, c.name)
 		c.cur, c.restartDue, c.pendingStart, c.attempt, c.base = nil, nil, false, 0, nil
 	}
+	clear(s.inbox)
+	s.inbox, s.inboxHead, s.added, s.finishedUpTo = s.inbox[:0], 0, nil, 0
 	done := s.done
 	// The initial set is taken under the same lock that makes Add mark new
 	// services pendingStart, so no service is in both.
@@ -427,9 +435,14 @@ func (s *Supervisor) snapshotChildren() []*child {
 }
 
 // finished reports whether no service runs and none will be started again.
+// It resumes where it last found a service still active: the services
+// before that one are done, and only a restart of a set (which resets
+// finishedUpTo) starts a finished service again, so a call costs O(1)
+// amortized.
 func (s *Supervisor) finished() bool {
-	for _, c := range s.snapshotChildren() {
-		if c.cur != nil || c.restartDue != nil || c.pendingStart {
+	all := s.snapshotChildren()
+	for ; s.finishedUpTo < len(all); s.finishedUpTo++ {
+		if c := all[s.finishedUpTo]; c.cur != nil || c.restartDue != nil || c.pendingStart {
 			return false
 		}
 	}
@@ -522,13 +535,9 @@ func (s *Supervisor) startSet(ctx context.Context, set []*child, initial bool) e
 
 // startAdded starts the services added while the supervisor runs.
 func (s *Supervisor) startAdded(ctx context.Context) {
-	var added []*child
 	s.mu.Lock()
-	for _, c := range s.children {
-		if c.pendingStart {
-			added = append(added, c)
-		}
-	}
+	added := s.added
+	s.added = nil
 	s.mu.Unlock()
 	for _, c := range added {
 		s.mu.Lock()
