@@ -45,7 +45,7 @@ type run struct {
 	start   time.Time
 	path    string // c.path for this run; c.path may change when Run runs again
 
-	stopped  bool          // the supervisor asked it to stop
+	stopped  bool          // the supervisor asked it to stop; written under mu
 	stopDone chan struct{} // closed when Stop returned; nil if not a Stopper or not asked
 	stopErr  error
 
@@ -83,17 +83,28 @@ func reportFailure(ctx context.Context, err error) {
 	}
 }
 
+// A failure that the service's policy does not restart will be this
+// supervisor's own failure once its loop takes the message: it is passed
+// up at once, from here, so that every supervisor up to the root hears of
+// it before anything that happens because of it (a sibling that fails on
+// seeing its event). Arrival order then is causal order at every level.
 func (s *Supervisor) earlyFailure(r *run, err error) {
+	err = attribute(r.path, err)
 	s.mu.Lock()
 	first := r.early == nil
 	if first {
 		r.early = err
 		s.inbox = append(s.inbox, message{c: r.c, r: r, early: true})
 	}
+	base, stopped := s.base, r.stopped
 	s.mu.Unlock()
-	if first {
-		s.poke()
+	if !first {
+		return
 	}
+	if !r.c.restartsAfter(err) && !stopped && base != nil {
+		reportFailure(base, err)
+	}
+	s.poke()
 }
 
 // exitError returns what a run that ended on its own returned, less the
@@ -254,21 +265,24 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 		s.setState(c, StateStopped, nil)
 		s.ev.emit(c.base, Event{Kind: EventExited, Path: c.path})
 	case errors.Is(err, ErrStopTree):
+		// The failure is recorded, and passed up, before anyone can hear
+		// of it: what happens because of it then comes after it.
+		s.fail(attribute(c.path, err))
 		s.setState(c, StateStopped, err)
 		s.ev.emit(c.base, Event{Kind: EventExited, Path: c.path, Err: err})
-		s.fail(attribute(c.path, err))
 		return
 	case !failure:
 		s.setState(c, StateStopped, nil)
 		s.ev.emit(c.base, Event{Kind: EventExited, Path: c.path, Err: err})
 		return
+	case !c.restartsAfter(err):
+		s.fail(attribute(c.path, err))
+		s.failed(c, err)
+		return
 	default:
 		s.failed(c, err)
 	}
 	if !c.restartsAfter(err) {
-		if failure {
-			s.fail(attribute(c.path, err))
-		}
 		return
 	}
 	// Restarted or not, a run that left stuck goroutines behind must be

@@ -91,9 +91,8 @@ func (s *Supervisor) settle(ctx context.Context, fatalOnly bool) bool {
 			if early == nil {
 				continue
 			}
-			err := attribute(c.path, early)
-			s.failed(c, err)
-			s.fail(err)
+			s.fail(early) // attributed to c when posted; passed up already
+			s.failed(c, early)
 		} else {
 			err, ok := s.exitError(r)
 			if fatalOnly && (!ok || err == nil || errors.Is(err, ErrDoNotRestart) || c.restartsAfter(err)) {

@@ -174,7 +174,16 @@ func (s *Supervisor) shutdown(ctx context.Context) error {
 	}
 	later := s.stopSet(s.snapshotChildren(), cause, since, false)
 	result := s.withAbandoned(multierr.Append(s.failure, later))
-	result = multierr.Append(result, s.lingering(result, since))
+	s.mu.Lock()
+	parentLingers := s.parentLingers
+	s.mu.Unlock()
+	if !parentLingers {
+		// A supervisor stopped by its parent's shutdown leaves this to
+		// the parent, which looks at the whole subtree once: a look
+		// stops the world, and one per level would make a deep tree's
+		// stop outlast its budget.
+		result = multierr.Append(result, s.lingering(result, since))
+	}
 	// The events of the stop reach the sinks before Run returns, within
 	// the budget; a sink still blocked at its end is named stuck.
 	if d := s.delivery; d != nil {
@@ -407,11 +416,21 @@ func (s *Supervisor) stopSet(set []*child, cause error, since time.Time, restart
 		}
 		if len(forced) > 0 {
 			d := deadline()
-			s.requestStop(c, r, cause, d.Add(-min(max(0, time.Until(d))/10, 100*time.Millisecond)))
+			stopBy := d.Add(-min(max(0, time.Until(d))/10, 100*time.Millisecond))
+			if nested(c) {
+				stopBy = d
+			}
+			s.requestStop(c, r, cause, stopBy)
 			forced = append(forced, c)
 			continue
 		}
-		s.requestStop(c, r, cause, soft())
+		if nested(c) {
+			// A nested supervisor shares the tree's deadline: it forces
+			// its own services and names its own stuck ones by then.
+			s.requestStop(c, r, cause, deadline())
+		} else {
+			s.requestStop(c, r, cause, soft())
+		}
 		if s.awaitStop(r, cause, soft) {
 			errs = multierr.Append(errs, s.reap(c, r, restarting))
 			continue
@@ -432,10 +451,19 @@ func (s *Supervisor) stopSet(set []*child, cause error, since time.Time, restart
 		}
 		return forcedBy
 	}
+	// A nested supervisor returns at the deadline with its own report of
+	// what is stuck below it: it gets a moment past the deadline to
+	// deliver it, so that the report is made once, where it is precise,
+	// and not again at every level above.
+	hardNested := func() time.Time { return hard().Add(nestedGrace) }
 	var stuck []*child
 	for _, c := range forced {
 		r := c.cur
-		if !s.waitStop(r.done, hard) || !s.waitStop(r.stopDone, hard) {
+		limit := hard
+		if nested(c) {
+			limit = hardNested
+		}
+		if !s.waitStop(r.done, limit) || !s.waitStop(r.stopDone, limit) {
 			stuck = append(stuck, c)
 			continue
 		}
@@ -506,7 +534,9 @@ func (s *Supervisor) reap(c *child, r *run, restarting bool) error {
 // supervisor), and its context is cancelled once Stop returned; other
 // services have their context cancelled at once.
 func (s *Supervisor) requestStop(c *child, r *run, cause error, stopBy time.Time) {
-	r.stopped = true
+	s.mu.Lock()
+	r.stopped = true // under mu: earlyFailure reads it from other goroutines
+	s.mu.Unlock()
 	s.setState(c, StateStopping, nil)
 	s.ev.emit(c.base, Event{Kind: EventStopping, Path: c.path})
 	st, ok := c.svc.(Stopper)
@@ -527,10 +557,29 @@ func (s *Supervisor) requestStop(c *child, r *run, cause error, stopBy time.Time
 		}()
 		ctx, cancel := context.WithDeadline(context.WithoutCancel(r.ctx), stopBy)
 		defer cancel()
+		if !errors.Is(cause, errRestart) {
+			ctx = context.WithValue(ctx, parentLingersKey{}, true)
+		}
 		r.stopErr = st.Stop(ctx)
 		returned = true
 	}()
 }
+
+// nestedGrace is how long past the deadline a supervisor waits for a
+// nested supervisor, which returns at the deadline with its own report.
+// It bounds what a deep tree's stop can overrun its budget by.
+const nestedGrace = 50 * time.Millisecond
+
+// nested reports whether c is a supervisor of its own.
+func nested(c *child) bool {
+	_, ok := c.svc.(*Supervisor)
+	return ok
+}
+
+// parentLingersKey marks the context of a Stop call made by a supervisor's
+// shutdown: the supervisor will look for goroutines its services left
+// behind, below them too, so a nested supervisor need not.
+type parentLingersKey struct{}
 
 // awaitStop waits until the run returned (and its Stop, if any),
 // cancelling its context once Stop returned. It reports false if the soft

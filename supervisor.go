@@ -38,23 +38,25 @@ type Supervisor struct {
 	inbox     []message     // messages for the loop, oldest first from inboxHead
 	inboxHead int
 	added     []*child // services added while running, not yet started
-
-	finishedUpTo int           // services before this index are done for good; see finished
-	rebudget     chan struct{} // a stop request or Stop deadline may have moved the shutdown deadline; capacity 1
-	stopCh       chan struct{} // closed by Stop
-	stopBy       time.Time     // deadline given to Stop, if any
-	stopAt       time.Time     // when the stop was requested, if it was
-	done         chan struct{} // closed when Run returns
-	since        time.Time     // when state last changed, for Snapshot
-	lastErr      error         // what the last Run returned
+	// parentLingers: the parent's shutdown stops this run and looks for
+	// leftovers below it, so this Run need not.
+	parentLingers bool
+	rebudget      chan struct{} // a stop request or Stop deadline may have moved the shutdown deadline; capacity 1
+	stopCh        chan struct{} // closed by Stop
+	stopBy        time.Time     // deadline given to Stop, if any
+	stopAt        time.Time     // when the stop was requested, if it was
+	done          chan struct{} // closed when Run returns
+	since         time.Time     // when state last changed, for Snapshot
+	lastErr       error         // what the last Run returned
 
 	// Fields below are owned by the goroutine in Run.
-	ev       *events
-	delivery *deliverer      // the deliverer this Run started, if it set a sink; under mu
-	base     context.Context // what every child's context derives from
-	rnd      *rand.Rand
-	restarts intensity
-	failure  error // first failure, then later ones
+	finishedUpTo int // services before this index are done for good; see finished
+	ev           *events
+	delivery     *deliverer      // the deliverer this Run started, if it set a sink; under mu
+	base         context.Context // what every child's context derives from
+	rnd          *rand.Rand
+	restarts     intensity
+	failure      error // first failure, then later ones
 	// abandoned holds the stuck reports of runs that a restart went past:
 	// their goroutines still run, so Run's result must name them.
 	abandoned []*StuckError
@@ -230,6 +232,9 @@ func (s *Supervisor) Stop(ctx context.Context) error {
 		}
 		close(s.stopCh)
 	}
+	if lingers, _ := ctx.Value(parentLingersKey{}).(bool); lingers {
+		s.parentLingers = true
+	}
 	// Running or already stopping: a deadline caps the budget either way.
 	if d, ok := ctx.Deadline(); ok && (s.stopBy.IsZero() || d.Before(s.stopBy)) {
 		s.stopBy = d
@@ -313,7 +318,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		return errors.New("shepherd: supervisor " + quote(s.path) + " cannot run again: " + strings.Join(stuck, ", ") +
 			" did not stop in its last run and is still running")
 	}
-	s.state, s.since, s.hookErr = supRunning, time.Now(), nil
+	s.state, s.since, s.hookErr, s.parentLingers = supRunning, time.Now(), nil, false
 	s.hookFail.Store(false)
 	s.started = s.since
 	s.stopCh, s.done, s.stopBy, s.stopAt = make(chan struct{}), make(chan struct{}), time.Time{}, time.Time{}
@@ -340,11 +345,12 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	// The initial set is taken under the same lock that makes Add mark new
 	// services pendingStart, so no service is in both.
 	initial := append([]*child(nil), s.children...)
+	// Children do not inherit ctx's cancellation: the supervisor stops them
+	// itself, one at a time, in reverse order. Under mu: earlyFailure reads
+	// it from the goroutines of nested supervisors.
+	s.base = context.WithoutCancel(ctx)
 	s.mu.Unlock()
 
-	// Children do not inherit ctx's cancellation: the supervisor stops them
-	// itself, one at a time, in reverse order.
-	s.base = context.WithoutCancel(ctx)
 	s.rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	s.restarts = intensity{max: s.cfg.maxRestarts, period: s.cfg.restartPeriod}
 	s.failure, s.abandoned, s.runCtx = nil, nil, ctx
