@@ -241,8 +241,11 @@ func (s *Supervisor) runChild(c *child, r *run) {
 			r.err = exitError(r.path, recover())
 		}
 		r.endedAt = time.Now()
-		close(r.done)
+		// Posted before done is closed, so that a stop waiting on done
+		// finds this goroutine gone (or going) rather than blocked on the
+		// mailbox's lock, where a look for leftovers would see it.
 		s.post(message{c: c, r: r})
+		close(r.done)
 	}()
 	r.err = c.svc.Run(r.ctx)
 	returned = true

@@ -38,6 +38,7 @@ type delivery struct {
 type deliverer struct {
 	ev    *events
 	label string          // its goroutines' path label; the stuck report's name for it
+	tree  string          // its goroutines' tree label
 	ctx   context.Context // carries label, which goroutines a hook starts inherit
 
 	q       chan delivery
@@ -50,12 +51,13 @@ type deliverer struct {
 
 // newDeliverer starts the delivery goroutine for ev, named after the
 // supervisor at path and the sinks it calls.
-func newDeliverer(ev *events, path string) *deliverer {
+func newDeliverer(ev *events, tree, path string) *deliverer {
 	label := path + " (" + sinkNames(ev) + ")"
 	d := &deliverer{
 		ev:    ev,
 		label: label,
-		ctx:   pprof.WithLabels(context.Background(), pprof.Labels(LabelPath, label)),
+		tree:  tree,
+		ctx:   pprof.WithLabels(context.Background(), pprof.Labels(LabelPath, label, LabelTree, tree)),
 		q:     make(chan delivery, eventQueueSize),
 		quit:  make(chan struct{}),
 		done:  make(chan struct{}),
@@ -175,7 +177,7 @@ func (d *deliverer) close(deadline time.Time, budget time.Duration) error {
 	}
 	all := Goroutines()
 	return &StuckError{Budget: max(0, budget).Round(time.Millisecond),
-		Tasks: []StuckTask{{Path: d.label, Goroutines: goroutinesUnder(all, d.label)}}}
+		Tasks: []StuckTask{{Path: d.label, Goroutines: goroutinesUnder(all, d.tree, d.label)}}}
 }
 
 // onThisGoroutine reports whether the caller is the delivering goroutine.

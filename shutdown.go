@@ -106,21 +106,21 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-func newStuckError(budget time.Duration, paths []string) *StuckError {
+func newStuckError(budget time.Duration, tree string, paths []string) *StuckError {
 	all := Goroutines()
 	e := &StuckError{Budget: budget}
 	for _, p := range paths {
-		e.Tasks = append(e.Tasks, StuckTask{Path: p, Goroutines: goroutinesUnder(all, p)})
+		e.Tasks = append(e.Tasks, StuckTask{Path: p, Goroutines: goroutinesUnder(all, tree, p)})
 	}
 	return e
 }
 
-// goroutinesUnder returns the goroutine stacks owned by path or by a path
-// below it.
-func goroutinesUnder(all []GoroutineStack, path string) []GoroutineStack {
+// goroutinesUnder returns the goroutine stacks of tree owned by path or by
+// a path below it.
+func goroutinesUnder(all []GoroutineStack, tree, path string) []GoroutineStack {
 	var out []GoroutineStack
 	for _, g := range all {
-		if g.Path == path || strings.HasPrefix(g.Path, path+"/") {
+		if g.Tree == tree && (g.Path == path || strings.HasPrefix(g.Path, path+"/")) {
 			out = append(out, g)
 		}
 	}
@@ -219,8 +219,8 @@ func (s *Supervisor) lingering(result error, since time.Time) error {
 		var order []string
 	next:
 		for _, g := range Goroutines() {
-			if g.Path == s.path || !under(g.Path, s.path) {
-				continue // not below this supervisor, or its own goroutine
+			if g.Tree != s.tree || g.Path == s.path || !under(g.Path, s.path) {
+				continue // another tree's, not below this supervisor, or its own goroutine
 			}
 			for _, n := range named {
 				if under(g.Path, n) {
@@ -476,7 +476,7 @@ func (s *Supervisor) stopSet(set []*child, cause error, since time.Time, restart
 		}
 		// A Stop deadline that had passed before the stop began leaves no
 		// budget at all, not a negative one.
-		se := newStuckError(max(0, deadline().Sub(since)).Round(time.Millisecond), paths)
+		se := newStuckError(max(0, deadline().Sub(since)).Round(time.Millisecond), s.tree, paths)
 		for _, c := range stuck {
 			s.setState(c, StateStuck, se)
 			s.ev.emit(c.base, Event{Kind: EventStuck, Path: c.path, Err: se})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,6 +33,7 @@ type Supervisor struct {
 	mu        sync.Mutex
 	state     supState
 	path      string
+	tree      string // the tree's identity, its goroutines' LabelTree; set by Run under mu
 	children  []*child
 	names     map[string]bool
 	wake      chan struct{} // a message was posted or a service added; capacity 1
@@ -83,10 +85,12 @@ const (
 // name is the root of the paths when the supervisor runs on its own; run as
 // a service of another supervisor, it takes that service's path instead.
 //
-// NewSupervisor panics if name is empty or an option is out of range.
+// NewSupervisor panics if name is empty or contains "/", or if an option is
+// out of range.
 func NewSupervisor(name string, opts ...SupervisorOption) *Supervisor {
-	if name == "" {
-		panic("shepherd: NewSupervisor with an empty name; name it after the program or subsystem, like \"app\"")
+	if name == "" || strings.Contains(name, "/") {
+		panic("shepherd: NewSupervisor(" + quote(name) + "): the name must be non-empty and contain no \"/\", which separates the parts of a path; " +
+			"name it after the program or subsystem, like \"app\"")
 	}
 	cfg := supervisorConfig{
 		shutdownTimeout: DefaultShutdownTimeout,
@@ -131,8 +135,13 @@ func NewSupervisor(name string, opts ...SupervisorOption) *Supervisor {
 // or has stopped, Add returns ErrClosed and svc never runs.
 //
 // Add panics if name is empty, contains "/", or is already taken, if svc is
-// nil or a supervisor that contains s, or if an option is out of range.
+// nil (a nil *Supervisor included) or a supervisor that contains s, if an
+// option is out of range, or if s was not made by NewSupervisor.
 func (s *Supervisor) Add(name string, svc Service, opts ...ServiceOption) error {
+	s.mustBeMade("Add(" + quote(name) + ")")
+	if sub, ok := svc.(*Supervisor); ok && sub == nil {
+		panic("shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) + ", (*Supervisor)(nil)): the service is a nil *Supervisor; create it with shepherd.NewSupervisor")
+	}
 	if sub, ok := svc.(*Supervisor); ok && sub.contains(s) {
 		panic("shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) + "): the service is this supervisor or contains it; a tree cannot hold itself")
 	}
@@ -170,6 +179,14 @@ func (s *Supervisor) Add(name string, svc Service, opts ...ServiceOption) error 
 		s.poke()
 	}
 	return nil
+}
+
+// mustBeMade panics when s is not a supervisor NewSupervisor made, such as
+// new(Supervisor): it has no name and no configuration to run with.
+func (s *Supervisor) mustBeMade(method string) {
+	if s == nil || s.wake == nil {
+		panic("shepherd: Supervisor." + method + " on a Supervisor not made by NewSupervisor; create it with shepherd.NewSupervisor(name)")
+	}
 }
 
 // contains reports whether target is s or a supervisor somewhere below it.
@@ -215,7 +232,13 @@ func (s *Supervisor) poke() {
 // Called from a Logger or OnEvent hook of the supervisor's tree, Stop asks
 // for the stop and returns at once: Run waits for the hook to return, so
 // Stop cannot wait for Run.
+//
+// Stop panics if ctx is nil or s was not made by NewSupervisor.
 func (s *Supervisor) Stop(ctx context.Context) error {
+	s.mustBeMade("Stop")
+	if ctx == nil {
+		panic("shepherd: supervisor " + quote(s.name) + ": Stop(nil): pass a context; its deadline caps the shutdown budget, context.Background() for none")
+	}
 	s.mu.Lock()
 	switch s.state {
 	case supIdle:
@@ -291,7 +314,10 @@ func (s *Supervisor) deliversHere() bool {
 // Once Run has returned it may be called again, which starts the same
 // services afresh: that is how a parent supervisor restarts a child
 // supervisor. Calling Run while it runs returns an error.
+//
+// Run panics if ctx is nil or s was not made by NewSupervisor.
 func (s *Supervisor) Run(ctx context.Context) error {
+	s.mustBeMade("Run")
 	if ctx == nil {
 		panic("shepherd: supervisor " + quote(s.name) + ": Run(nil): pass a context; its cancellation stops the supervisor")
 	}
@@ -326,6 +352,13 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	s.path = s.name
 	if parent != nil && parent.path != "" {
 		s.path = parent.path
+	}
+	// A tree's identity is set once, by its root, and inherited below.
+	if id, ok := pprof.Label(ctx, LabelTree); ok && parent != nil {
+		s.tree = id
+	} else {
+		s.tree = newTreeID(s)
+		ctx = treeContext(ctx, s.tree)
 	}
 	s.ev, s.delivery = s.events(parent)
 	s.cap = nil
@@ -395,7 +428,7 @@ func (s *Supervisor) events(parent *scope) (*events, *deliverer) {
 	if ev.hook == nil && inherited != nil {
 		ev.hook, ev.hookOwner = inherited.hook, inherited.hookOwner
 	}
-	return ev, newDeliverer(ev, s.path)
+	return ev, newDeliverer(ev, s.tree, s.path)
 }
 
 // supervise is Run's body: start, watch, stop.
