@@ -55,11 +55,27 @@ type run struct {
 	// the supervisor's mu; earlyTaken marks it as the supervisor's failure.
 	early      error
 	earlyTaken bool
-	c          *child    // whose run it is
+	c          *child // whose run it is
+	rc         runContext
 	endedAt    time.Time // when Run returned; read after done
 }
 
 type runKey struct{}
+
+// runContext is a run's context: its cancellable context, answering
+// Value(runKey{}) with the run. It lives inside the run, so a run's
+// context costs one allocation (the cancellable context) rather than two.
+type runContext struct {
+	context.Context
+	r *run
+}
+
+func (c *runContext) Value(key any) any {
+	if _, ok := key.(runKey); ok {
+		return c.r
+	}
+	return c.Context.Value(key)
+}
 
 // alreadyReady is the ready channel of services that do not signal
 // readiness: they are ready as soon as they start.
@@ -158,8 +174,10 @@ const (
 // startChild starts one run of c and waits until it is ready. When Run
 // returned before it was ready, the outcome is startExited and err is what
 // Run returned; when the start timeout passed, err names it.
-func (s *Supervisor) startChild(ctx context.Context, c *child) (startOutcome, error) {
-	now := time.Now()
+//
+// now is the time of the start: an immediate restart passes the time the
+// last run ended, which spares it a second reading of the clock.
+func (s *Supervisor) startChild(ctx context.Context, c *child, now time.Time) (startOutcome, error) {
 	r := &run{sup: s, c: c, ready: alreadyReady, done: make(chan struct{}), start: now, path: c.path}
 	if c.signals {
 		r.ready = make(chan struct{})
@@ -171,7 +189,8 @@ func (s *Supervisor) startChild(ctx context.Context, c *child) (startOutcome, er
 		c.base = scopedContext(s.base, &scope{path: c.path, ev: s.ev, cap: s.cap})
 	}
 	rctx, cancel := context.WithCancelCause(c.base)
-	r.ctx, r.cancel = context.WithValue(rctx, runKey{}, r), cancel
+	r.rc = runContext{Context: rctx, r: r}
+	r.ctx, r.cancel = &r.rc, cancel
 	s.mu.Lock()
 	c.cur, c.restartDue = r, nil
 	c.state, c.since, c.started = StateStarting, now, now
@@ -261,41 +280,40 @@ func (s *Supervisor) failed(c *child, err error) {
 // exited decides what happens after a run of c ended with err while the
 // supervisor was running: finish it, restart it (and others, by strategy),
 // or fail the supervisor.
-func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor time.Duration) {
-	failure := err != nil && !errors.Is(err, ErrDoNotRestart)
+//
+// started and ended are when the run started and ended; ended is also the
+// time of the decision, so a restart reads the clock no more.
+func (s *Supervisor) exited(ctx context.Context, c *child, err error, started, ended time.Time) {
+	v := decide(exitFacts{err: err, policy: c.cfg.restart, strategy: s.cfg.strategy,
+		stopping: s.stopping(ctx), limitHit: s.restarts.full(ended)})
 	switch {
-	case err == nil:
-		s.setState(c, StateStopped, nil)
-		s.ev.emit(c.base, Event{Kind: EventExited, Path: c.path})
-	case errors.Is(err, ErrStopTree):
+	case v.kind == stopTree || v.kind == fail:
 		// The failure is recorded, and passed up, before anyone can hear
 		// of it: what happens because of it then comes after it.
 		s.fail(attribute(c.path, err))
+		if v.kind == fail {
+			s.failed(c, err)
+			return
+		}
 		s.setState(c, StateStopped, err)
 		s.ev.emit(c.base, Event{Kind: EventExited, Path: c.path, Err: err})
 		return
-	case !failure:
+	case v.failed:
+		s.failed(c, err)
+	default:
 		s.setState(c, StateStopped, nil)
 		s.ev.emit(c.base, Event{Kind: EventExited, Path: c.path, Err: err})
-		return
-	case !c.restartsAfter(err):
-		s.fail(attribute(c.path, err))
-		s.failed(c, err)
-		return
-	default:
-		s.failed(c, err)
 	}
-	if !c.restartsAfter(err) {
+	if v.kind == finish {
 		return
 	}
 	// Restarted or not, a run that left stuck goroutines behind must be
 	// named when Run returns.
 	s.keepStuck(err)
-	if s.stopping(ctx) {
+	switch v.kind {
+	case hold:
 		return // it would have been restarted: not a failure of the tree
-	}
-	now := time.Now()
-	if !s.restarts.allow(now) {
+	case escalate:
 		s.fail(&RestartLimitError{
 			Supervisor: s.path, Service: c.path,
 			Restarts: s.cfg.maxRestarts, Period: s.cfg.restartPeriod,
@@ -303,7 +321,9 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 		})
 		return
 	}
-	if runFor >= c.cfg.backoff.resetAfter() {
+	now := ended
+	s.restarts.record(now)
+	if ended.Sub(started) >= c.cfg.backoff.resetAfter() {
 		c.attempt = 0
 	}
 	c.attempt++
@@ -314,14 +334,14 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 	s.mu.Unlock()
 	s.ev.emit(c.base, Event{Kind: EventRestarting, Path: c.path, Err: err, Attempt: c.restarts, Delay: delay})
 
-	if s.cfg.strategy == OneForOne {
+	if v.scope == scopeOne {
 		if delay == 0 && !c.signals {
 			// Restart at once, without a trip through the timer. A
 			// service that signals readiness takes the timer path: its
 			// failures before it is ready would recurse through here.
 			c.restartDue = &dueNow
 			one := [1]*child{c}
-			if err := s.startSet(ctx, one[:], false); err != nil {
+			if err := s.startSet(ctx, one[:], false, now); err != nil {
 				s.fail(err)
 			}
 			return
@@ -333,10 +353,14 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 		s.armTimer()
 		return
 	}
+	s.restartWith(ctx, c, v.scope, delay)
+}
 
-	// The others in the set are stopped now, in reverse order, and started
-	// again with c once its delay has passed.
-	set := s.restartSet(c)
+// restartWith restarts c with the other services of scope: they are
+// stopped now, in reverse order, and started again with c once its delay
+// has passed.
+func (s *Supervisor) restartWith(ctx context.Context, c *child, scope restartScope, delay time.Duration) {
+	set := s.restartSet(c, scope)
 	others := slices.DeleteFunc(slices.Clone(set), func(o *child) bool { return o == c })
 	stopErr := s.stopSet(others, errRestart, time.Now(), true)
 	// A sibling that had returned on its own before it was asked is judged
@@ -384,7 +408,7 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 	slices.SortStableFunc(leftovers, func(a, b leftover) int { return a.r.endedAt.Compare(b.r.endedAt) })
 	for _, l := range leftovers {
 		if err, ok := s.exitError(l.r); ok {
-			s.exited(ctx, l.c, err, l.r.endedAt.Sub(l.r.start))
+			s.exited(ctx, l.c, err, l.r.start, l.r.endedAt)
 		}
 	}
 	if stopErr != nil {
@@ -410,14 +434,13 @@ var dueNow time.Time
 // restarted along with a sibling.
 var errRestart = errors.New("shepherd: restarting with a sibling")
 
-// restartSet returns the services the strategy restarts when c must be
-// restarted, in Add order.
-func (s *Supervisor) restartSet(c *child) []*child {
+// restartSet returns the services of scope around c, in Add order.
+func (s *Supervisor) restartSet(c *child, scope restartScope) []*child {
 	all := s.snapshotChildren()
-	switch s.cfg.strategy {
-	case OneForAll:
+	switch scope {
+	case scopeAll:
 		return all
-	case RestForOne:
+	case scopeRest:
 		return all[slices.Index(all, c):]
 	}
 	return []*child{c}
@@ -446,7 +469,7 @@ func (s *Supervisor) startDue(ctx context.Context) {
 			due = append(due, c)
 		}
 	}
-	if err := s.startSet(ctx, due, false); err != nil {
+	if err := s.startSet(ctx, due, false, time.Time{}); err != nil {
 		s.fail(err)
 	}
 	s.armTimer()
@@ -454,15 +477,7 @@ func (s *Supervisor) startDue(ctx context.Context) {
 
 // restartsAfter reports whether c's policy restarts it after a run that
 // returned err.
-func (c *child) restartsAfter(err error) bool {
-	switch {
-	case errors.Is(err, ErrDoNotRestart) || errors.Is(err, ErrStopTree):
-		return false
-	case c.cfg.restart == Always:
-		return true
-	}
-	return c.cfg.restart == OnFailure && err != nil
-}
+func (c *child) restartsAfter(err error) bool { return restarts(c.cfg.restart, err) }
 
 // echoesStop reports whether err, returned by the Run of a service that
 // was asked to stop, only repeats the request. ErrClosed comes from a

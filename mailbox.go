@@ -103,7 +103,7 @@ func (s *Supervisor) settle(ctx context.Context, fatalOnly bool) bool {
 			c.cur = nil
 			s.mu.Unlock()
 			if ok {
-				s.exited(ctx, c, err, r.endedAt.Sub(r.start))
+				s.exited(ctx, c, err, r.start, r.endedAt)
 			}
 		}
 		if s.failure != nil {

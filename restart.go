@@ -204,8 +204,19 @@ const (
 // allow records a restart at now and reports whether it stays within the
 // limit. It costs O(1) amortized, however large max and period are.
 func (in *intensity) allow(now time.Time) bool {
+	if in.full(now) {
+		return false
+	}
+	in.record(now)
+	return true
+}
+
+// full reports whether a restart at now would pass the limit. It forgets
+// the restarts that left the window, which changes no answer.
+func (in *intensity) full(now time.Time) bool {
 	if in.max > exactLimit {
-		return in.allowBucketed(now)
+		in.expire(now)
+		return in.total >= in.max
 	}
 	for in.head < len(in.times) && now.Sub(in.times[in.head]) >= in.period {
 		in.head++
@@ -215,21 +226,31 @@ func (in *intensity) allow(now time.Time) bool {
 		n := copy(in.times, in.times[in.head:])
 		in.times, in.head = in.times[:n], 0
 	}
-	if len(in.times)-in.head >= in.max {
-		return false
-	}
-	in.times = append(in.times, now)
-	return true
+	return len(in.times)-in.head >= in.max
 }
 
-func (in *intensity) allowBucketed(now time.Time) bool {
+// record counts a restart at now; full(now) must have been asked first.
+func (in *intensity) record(now time.Time) {
+	if in.max > exactLimit {
+		in.counts[in.slot(now)%intensityBuckets]++
+		in.total++
+		return
+	}
+	in.times = append(in.times, now)
+}
+
+func (in *intensity) slot(now time.Time) int64 {
 	if in.epoch.IsZero() {
 		in.epoch = now
 	}
 	width := max(in.period/intensityBuckets, 1)
-	slot := int64(now.Sub(in.epoch) / width) // monotonic: a wall clock step moves no restart
-	// The slices between the last restart's and this one's leave the
-	// window: each is cleared once, so a restart costs O(1) amortized.
+	return int64(now.Sub(in.epoch) / width) // monotonic: a wall clock step moves no restart
+}
+
+// expire forgets the slices between the last restart's and now's: each is
+// cleared once, so a restart costs O(1) amortized.
+func (in *intensity) expire(now time.Time) {
+	slot := in.slot(now)
 	switch {
 	case in.total == 0 || slot-in.last >= intensityBuckets:
 		in.counts, in.total = [intensityBuckets]int{}, 0
@@ -241,10 +262,4 @@ func (in *intensity) allowBucketed(now time.Time) bool {
 		}
 	}
 	in.last = max(in.last, slot)
-	if in.total >= in.max {
-		return false
-	}
-	in.counts[slot%intensityBuckets]++
-	in.total++
-	return true
 }

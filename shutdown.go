@@ -156,6 +156,7 @@ func (s *Supervisor) shutdown(ctx context.Context) error {
 	}
 	since := s.stopAt
 	s.mu.Unlock()
+	s.refuseRemovals()
 
 	cause := errStopped
 	switch {
@@ -278,7 +279,7 @@ func without(err, early error) error {
 // keepStuck remembers the stuck reports inside err, the exit of a run that
 // a restart is about to go past.
 func (s *Supervisor) keepStuck(err error) {
-	if err == nil || !errors.As(err, new(*StuckError)) {
+	if !holdsStuck(err) {
 		return // the common case, without building the list
 	}
 	for _, e := range allErrors(err) {
@@ -286,6 +287,30 @@ func (s *Supervisor) keepStuck(err error) {
 			s.abandoned = append(s.abandoned, se)
 		}
 	}
+}
+
+// holdsStuck reports whether err's tree holds a *StuckError. Unlike
+// errors.As it needs no target on the heap: a restart that left nothing
+// stuck allocates nothing here.
+func holdsStuck(err error) bool {
+	for err != nil {
+		switch e := err.(type) {
+		case *StuckError:
+			return true
+		case interface{ Unwrap() []error }:
+			for _, x := range e.Unwrap() {
+				if holdsStuck(x) {
+					return true
+				}
+			}
+			return false
+		case interface{ Unwrap() error }:
+			err = e.Unwrap()
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // withAbandoned adds to err the stuck reports of earlier runs it does not
@@ -338,6 +363,9 @@ func (s *Supervisor) budgetFrom(t time.Time) time.Time {
 	}
 	if !s.stopBy.IsZero() && s.stopBy.Before(d) {
 		d = s.stopBy
+	}
+	if !s.removeBy.IsZero() && s.removeBy.Before(d) {
+		d = s.removeBy
 	}
 	return d
 }
@@ -437,13 +465,22 @@ func (s *Supervisor) stopSet(set []*child, cause error, since time.Time, restart
 		}
 		forced = append(forced, c)
 	}
-	// Past the soft deadline: every service not yet stopped is cancelled
-	// at once and has until the deadline to return, and at least
-	// minForceWait: a service that returns promptly when cancelled is not
-	// stuck, even when a sibling used up the whole budget.
+	return multierr.Append(errs, s.force(forced, cause, since, restarting))
+}
+
+// force is the end of a stop, past the soft deadline: every service of
+// forced (not yet stopped) is cancelled at once and has until the deadline
+// to return, and at least minForceWait: a service that returns promptly
+// when cancelled is not stuck, even when a sibling used up the whole
+// budget. Those that do not return are named in one *StuckError.
+func (s *Supervisor) force(forced []*child, cause error, since time.Time, restarting bool) error {
+	if len(forced) == 0 {
+		return nil
+	}
 	for _, c := range forced {
 		c.cur.cancel(cause)
 	}
+	deadline := func() time.Time { return s.budgetFrom(since) }
 	forcedBy := time.Now().Add(minForceWait)
 	hard := func() time.Time {
 		if d := deadline(); d.After(forcedBy) {
@@ -456,6 +493,7 @@ func (s *Supervisor) stopSet(set []*child, cause error, since time.Time, restart
 	// deliver it, so that the report is made once, where it is precise,
 	// and not again at every level above.
 	hardNested := func() time.Time { return hard().Add(nestedGrace) }
+	var errs error
 	var stuck []*child
 	for _, c := range forced {
 		r := c.cur
@@ -469,21 +507,21 @@ func (s *Supervisor) stopSet(set []*child, cause error, since time.Time, restart
 		}
 		errs = multierr.Append(errs, s.reap(c, r, restarting))
 	}
-	if len(stuck) > 0 {
-		paths := make([]string, len(stuck))
-		for i, c := range stuck {
-			paths[i] = c.path
-		}
-		// A Stop deadline that had passed before the stop began leaves no
-		// budget at all, not a negative one.
-		se := newStuckError(max(0, deadline().Sub(since)).Round(time.Millisecond), s.tree, paths)
-		for _, c := range stuck {
-			s.setState(c, StateStuck, se)
-			s.ev.emit(c.base, Event{Kind: EventStuck, Path: c.path, Err: se})
-		}
-		errs = multierr.Append(errs, se)
+	if len(stuck) == 0 {
+		return errs
 	}
-	return errs
+	paths := make([]string, len(stuck))
+	for i, c := range stuck {
+		paths[i] = c.path
+	}
+	// A Stop deadline that had passed before the stop began leaves no
+	// budget at all, not a negative one.
+	se := newStuckError(max(0, deadline().Sub(since)).Round(time.Millisecond), s.tree, paths)
+	for _, c := range stuck {
+		s.setState(c, StateStuck, se)
+		s.ev.emit(c.base, Event{Kind: EventStuck, Path: c.path, Err: se})
+	}
+	return multierr.Append(errs, se)
 }
 
 // reap records the end of a run that has returned (and whose Stop, if any,

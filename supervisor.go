@@ -39,7 +39,9 @@ type Supervisor struct {
 	wake      chan struct{} // a message was posted or a service added; capacity 1
 	inbox     []message     // messages for the loop, oldest first from inboxHead
 	inboxHead int
-	added     []*child // services added while running, not yet started
+	added     []*child   // services added while running, not yet started
+	removals  []*removal // Remove requests waiting for the loop
+	removeBy  time.Time  // the deadline of the removal under way, if any
 	// parentLingers: the parent's shutdown stops this run and looks for
 	// leftovers below it, so this Run need not.
 	parentLingers bool
@@ -88,9 +90,12 @@ const (
 // NewSupervisor panics if name is empty or contains "/", or if an option is
 // out of range.
 func NewSupervisor(name string, opts ...SupervisorOption) *Supervisor {
-	if name == "" || strings.Contains(name, "/") {
-		panic("shepherd: NewSupervisor(" + quote(name) + "): the name must be non-empty and contain no \"/\", which separates the parts of a path; " +
-			"name it after the program or subsystem, like \"app\"")
+	if name == "" {
+		panic("shepherd: NewSupervisor with an empty name; name it after the program or subsystem, like \"app\"")
+	}
+	if strings.Contains(name, "/") {
+		panic("shepherd: NewSupervisor(" + quote(name) + "): a name contains no \"/\", which separates the parts of a path; " +
+			"name it after the program or subsystem, like \"app\", and nest supervisors with Add")
 	}
 	cfg := supervisorConfig{
 		shutdownTimeout: DefaultShutdownTimeout,
@@ -344,6 +349,42 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		return errors.New("shepherd: supervisor " + quote(s.path) + " cannot run again: " + strings.Join(stuck, ", ") +
 			" did not stop in its last run and is still running")
 	}
+	ctx = s.begin(ctx)
+	done := s.done
+	// The initial set is taken under the same lock that makes Add mark new
+	// services pendingStart, so no service is in both.
+	initial := append([]*child(nil), s.children...)
+	s.mu.Unlock()
+
+	s.rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	s.restarts = intensity{max: s.cfg.maxRestarts, period: s.cfg.restartPeriod}
+	s.failure, s.abandoned, s.runCtx = nil, nil, ctx
+	s.timer = time.NewTimer(time.Hour)
+	s.timer.Stop()
+	defer s.timer.Stop()
+	// The shutdown budget runs from the moment ctx is done, even if the
+	// supervisor is busy restarting something then.
+	defer context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		if s.stopAt.IsZero() {
+			s.stopAt = time.Now()
+		}
+		s.mu.Unlock()
+		s.budgetChanged()
+	})()
+
+	err := s.supervise(ctx, initial)
+	s.mu.Lock()
+	s.state, s.since, s.lastErr = supDone, time.Now(), err
+	s.mu.Unlock()
+	close(done)
+	return err
+}
+
+// begin sets up a run under mu: its state, its place in the tree (path,
+// tree identity, sinks, task cap) and its services' paths. It returns ctx
+// with the tree's label if this supervisor is a root.
+func (s *Supervisor) begin(ctx context.Context) context.Context {
 	s.state, s.since, s.hookErr, s.parentLingers = supRunning, time.Now(), nil, false
 	s.hookFail.Store(false)
 	s.started = s.since
@@ -374,39 +415,11 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	}
 	clear(s.inbox)
 	s.inbox, s.inboxHead, s.added, s.finishedUpTo = s.inbox[:0], 0, nil, 0
-	done := s.done
-	// The initial set is taken under the same lock that makes Add mark new
-	// services pendingStart, so no service is in both.
-	initial := append([]*child(nil), s.children...)
 	// Children do not inherit ctx's cancellation: the supervisor stops them
 	// itself, one at a time, in reverse order. Under mu: earlyFailure reads
 	// it from the goroutines of nested supervisors.
 	s.base = context.WithoutCancel(ctx)
-	s.mu.Unlock()
-
-	s.rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
-	s.restarts = intensity{max: s.cfg.maxRestarts, period: s.cfg.restartPeriod}
-	s.failure, s.abandoned, s.runCtx = nil, nil, ctx
-	s.timer = time.NewTimer(time.Hour)
-	s.timer.Stop()
-	defer s.timer.Stop()
-	// The shutdown budget runs from the moment ctx is done, even if the
-	// supervisor is busy restarting something then.
-	defer context.AfterFunc(ctx, func() {
-		s.mu.Lock()
-		if s.stopAt.IsZero() {
-			s.stopAt = time.Now()
-		}
-		s.mu.Unlock()
-		s.budgetChanged()
-	})()
-
-	err := s.supervise(ctx, initial)
-	s.mu.Lock()
-	s.state, s.since, s.lastErr = supDone, time.Now(), err
-	s.mu.Unlock()
-	close(done)
-	return err
+	return ctx
 }
 
 // events returns where this supervisor reports: its own Logger and OnEvent,
@@ -433,7 +446,7 @@ func (s *Supervisor) events(parent *scope) (*events, *deliverer) {
 
 // supervise is Run's body: start, watch, stop.
 func (s *Supervisor) supervise(ctx context.Context, initial []*child) error {
-	if err := s.startSet(ctx, initial, true); err != nil {
+	if err := s.startSet(ctx, initial, true, time.Time{}); err != nil {
 		s.fail(err)
 		return s.shutdown(ctx)
 	}
@@ -458,6 +471,7 @@ func (s *Supervisor) supervise(ctx context.Context, initial []*child) error {
 		case <-s.wake:
 			if !s.settle(ctx, false) {
 				s.startAdded(ctx)
+				s.removeRequested()
 			}
 		case <-s.timer.C:
 			s.startDue(ctx)
@@ -538,16 +552,23 @@ func (s *Supervisor) stopping(ctx context.Context) bool {
 // time, is a start failure: startSet returns it and the supervisor stops.
 // During a restart, those are exits like any other, for the restart policy
 // to judge. startSet returns nil when the start completed or was cut short.
-func (s *Supervisor) startSet(ctx context.Context, set []*child, initial bool) error {
+//
+// now, if not zero, is the time of the first start (an immediate restart
+// passes the time its last run ended); the others read the clock.
+func (s *Supervisor) startSet(ctx context.Context, set []*child, initial bool, now time.Time) error {
 	for _, c := range set {
 		if s.stopping(ctx) || s.failure != nil {
 			return nil
 		}
-		if !initial && (c.restartDue == nil || c.restartDue.After(time.Now())) {
+		start := now
+		if start.IsZero() {
+			start = time.Now()
+		}
+		now = time.Time{}
+		if !initial && (c.restartDue == nil || (c.restartDue != &dueNow && c.restartDue.After(start))) {
 			continue // rescheduled by a sibling's failed restart meanwhile
 		}
-		start := time.Now()
-		outcome, err := s.startChild(ctx, c)
+		outcome, err := s.startChild(ctx, c, start)
 		switch outcome {
 		case startTimedOut:
 			if initial {
@@ -559,14 +580,14 @@ func (s *Supervisor) startSet(ctx context.Context, set []*child, initial bool) e
 			if serr := s.stopSet([]*child{c}, errRestart, time.Now(), true); serr != nil {
 				return serr
 			}
-			s.exited(ctx, c, err, time.Since(start))
+			s.exited(ctx, c, err, start, time.Now())
 		case startExited:
 			if initial && err != nil && !errors.Is(err, ErrDoNotRestart) && !errors.Is(err, ErrStopTree) {
 				err = attribute(c.path, err)
 				s.failed(c, err)
 				return err
 			}
-			s.exited(ctx, c, err, time.Since(start))
+			s.exited(ctx, c, err, start, time.Now())
 		}
 	}
 	return nil
@@ -582,7 +603,7 @@ func (s *Supervisor) startAdded(ctx context.Context) {
 		s.mu.Lock()
 		c.pendingStart = false
 		s.mu.Unlock()
-		if err := s.startSet(ctx, []*child{c}, true); err != nil {
+		if err := s.startSet(ctx, []*child{c}, true, time.Time{}); err != nil {
 			s.fail(err)
 			return
 		}
