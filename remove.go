@@ -131,7 +131,7 @@ func (s *Supervisor) removeRequested() {
 			rm.reply <- errors.New("shepherd: supervisor " + quote(s.name) + ": Remove(" + quote(rm.name) + "): no service with that name")
 			continue
 		}
-		err := s.stopSet([]*child{c}, errRemoved, time.Now(), false)
+		err := s.sayOnce(s.stopSet([]*child{c}, errRemoved, time.Now(), false))
 		s.keepStuck(err)
 		s.mu.Lock()
 		s.removeBy = time.Time{}

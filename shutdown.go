@@ -185,6 +185,7 @@ func (s *Supervisor) shutdown(ctx context.Context) error {
 		// stop outlast its budget.
 		result = multierr.Append(result, s.lingering(result, since))
 	}
+	result = s.sayOnce(result)
 	// The events of the stop reach the sinks before Run returns, within
 	// the budget; a sink still blocked at its end is named stuck.
 	if d := s.delivery; d != nil {
@@ -256,6 +257,41 @@ func (s *Supervisor) lingering(result error, since time.Time) error {
 		<-t.C
 		pause = min(2*pause, 250*time.Millisecond)
 	}
+}
+
+// sayOnce settles the services whose Stop ran out of time although their
+// Run returned: one named stuck is reported by its *StuckError alone (its
+// Stop's timeout is the same story), the others are reported stopped now.
+func (s *Supervisor) sayOnce(result error) error {
+	unsure := s.unsure
+	s.unsure = nil
+	if len(unsure) == 0 {
+		return result
+	}
+	stuck := map[string]bool{}
+	for _, e := range allErrors(result) {
+		if se, ok := e.(*StuckError); ok {
+			for _, t := range se.Tasks {
+				stuck[t.Path] = true
+			}
+		}
+	}
+	for _, c := range unsure {
+		if !stuck[c.path] {
+			s.ev.emit(c.base, Event{Kind: EventStopped, Path: c.path})
+		}
+	}
+	if len(stuck) == 0 {
+		return result
+	}
+	var out error
+	for _, e := range multierr.Errors(result) {
+		if te, ok := e.(*TaskError); ok && stuck[te.Path] && errors.Is(te.Err, context.DeadlineExceeded) && strings.HasPrefix(te.Err.Error(), "stop: ") {
+			continue
+		}
+		out = multierr.Append(out, e)
+	}
+	return out
 }
 
 // without returns err less the error early, when err is early or combines
@@ -554,6 +590,12 @@ func (s *Supervisor) reap(c *child, r *run, restarting bool) error {
 		} else {
 			s.keepStuck(runErr)
 		}
+	case r.stopped && !restarting && errors.Is(r.stopErr, context.DeadlineExceeded):
+		// Run returned, but Stop ran out of time: something of the
+		// service (a handler) may still run. Whether it stopped or is
+		// stuck is said once, when the look for leftovers is over.
+		s.setState(c, StateStopped, nil)
+		s.unsure = append(s.unsure, c)
 	case r.stopped:
 		s.setState(c, StateStopped, nil)
 		s.ev.emit(c.base, Event{Kind: EventStopped, Path: c.path})

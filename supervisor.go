@@ -54,7 +54,8 @@ type Supervisor struct {
 	lastErr       error         // what the last Run returned
 
 	// Fields below are owned by the goroutine in Run.
-	finishedUpTo int // services before this index are done for good; see finished
+	unsure       []*child // stopped, but their Stop ran out of time; see sayOnce
+	finishedUpTo int      // services before this index are done for good; see finished
 	ev           *events
 	delivery     *deliverer      // the deliverer this Run started, if it set a sink; under mu
 	base         context.Context // what every child's context derives from
