@@ -284,8 +284,16 @@ func (s *Supervisor) failed(c *child, err error) {
 // started and ended are when the run started and ended; ended is also the
 // time of the decision, so a restart reads the clock no more.
 func (s *Supervisor) exited(ctx context.Context, c *child, err error, started, ended time.Time) {
+	// The decision's time is when the run ended, read once by its
+	// goroutine; an exit taken late (the loop was stopping a set) is not
+	// counted before one already counted, so the window's times only grow.
+	now := ended
+	if now.Before(s.decidedAt) {
+		now = s.decidedAt
+	}
+	s.decidedAt = now
 	v := decide(exitFacts{err: err, policy: c.cfg.restart, strategy: s.cfg.strategy,
-		stopping: s.stopping(ctx), limitHit: s.restarts.full(ended)})
+		stopping: s.stopping(ctx), limitHit: s.restarts.full(now)})
 	switch {
 	case v.kind == stopTree || v.kind == fail:
 		// The failure is recorded, and passed up, before anyone can hear
@@ -321,7 +329,6 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, started, e
 		})
 		return
 	}
-	now := ended
 	s.restarts.record(now)
 	if ended.Sub(started) >= c.cfg.backoff.resetAfter() {
 		c.attempt = 0
@@ -332,7 +339,8 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, started, e
 	c.restarts++
 	c.state, c.since = StateRestarting, now
 	s.mu.Unlock()
-	s.ev.emit(c.base, Event{Kind: EventRestarting, Path: c.path, Err: err, Attempt: c.restarts, Delay: delay})
+	// The event carries the time the restart was counted at.
+	s.ev.emit(c.base, Event{Kind: EventRestarting, Path: c.path, Err: err, Attempt: c.restarts, Delay: delay, Time: now})
 
 	if v.scope == scopeOne {
 		if delay == 0 && !c.signals {

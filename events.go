@@ -77,7 +77,9 @@ func (ev *events) emit(ctx context.Context, e Event) {
 	if ev == nil {
 		return
 	}
-	e.Time = time.Now()
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
 	ev.q.post(delivery{ctx: ctx, e: e})
 }
 

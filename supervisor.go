@@ -54,8 +54,9 @@ type Supervisor struct {
 	lastErr       error         // what the last Run returned
 
 	// Fields below are owned by the goroutine in Run.
-	unsure       []*child // stopped, but their Stop ran out of time; see sayOnce
-	finishedUpTo int      // services before this index are done for good; see finished
+	unsure       []*child  // stopped, but their Stop ran out of time; see sayOnce
+	decidedAt    time.Time // the time of the last exit decided; see exited
+	finishedUpTo int       // services before this index are done for good; see finished
 	ev           *events
 	delivery     *deliverer      // the deliverer this Run started, if it set a sink; under mu
 	base         context.Context // what every child's context derives from
@@ -359,7 +360,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 
 	s.rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	s.restarts = intensity{max: s.cfg.maxRestarts, period: s.cfg.restartPeriod}
-	s.failure, s.abandoned, s.runCtx = nil, nil, ctx
+	s.failure, s.abandoned, s.runCtx, s.decidedAt = nil, nil, ctx, time.Time{}
 	s.timer = time.NewTimer(time.Hour)
 	s.timer.Stop()
 	defer s.timer.Stop()
