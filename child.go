@@ -45,7 +45,7 @@ type run struct {
 	start   time.Time
 	path    string // c.path for this run; c.path may change when Run runs again
 
-	stopped  bool          // the supervisor asked it to stop
+	stopped  bool          // the supervisor asked it to stop; written under mu
 	stopDone chan struct{} // closed when Stop returned; nil if not a Stopper or not asked
 	stopErr  error
 
@@ -54,12 +54,28 @@ type run struct {
 	// once and in the order the failures happened. early is written under
 	// the supervisor's mu; earlyTaken marks it as the supervisor's failure.
 	early      error
-	earlyAt    time.Time
 	earlyTaken bool
+	c          *child // whose run it is
+	rc         runContext
 	endedAt    time.Time // when Run returned; read after done
 }
 
 type runKey struct{}
+
+// runContext is a run's context: its cancellable context, answering
+// Value(runKey{}) with the run. It lives inside the run, so a run's
+// context costs one allocation (the cancellable context) rather than two.
+type runContext struct {
+	context.Context
+	r *run
+}
+
+func (c *runContext) Value(key any) any {
+	if _, ok := key.(runKey); ok {
+		return c.r
+	}
+	return c.Context.Value(key)
+}
 
 // alreadyReady is the ready channel of services that do not signal
 // readiness: they are ready as soon as they start.
@@ -83,12 +99,27 @@ func reportFailure(ctx context.Context, err error) {
 	}
 }
 
+// A failure that the service's policy does not restart will be this
+// supervisor's own failure once its loop takes the message: it is passed
+// up at once, from here, so that every supervisor up to the root hears of
+// it before anything that happens because of it (a sibling that fails on
+// seeing its event). Arrival order then is causal order at every level.
 func (s *Supervisor) earlyFailure(r *run, err error) {
+	err = attribute(r.path, err)
 	s.mu.Lock()
-	if r.early == nil {
-		r.early, r.earlyAt = err, time.Now()
+	first := r.early == nil
+	if first {
+		r.early = err
+		s.inbox = append(s.inbox, message{c: r.c, r: r, early: true})
 	}
+	base, stopped := s.base, r.stopped
 	s.mu.Unlock()
+	if !first {
+		return
+	}
+	if !r.c.restartsAfter(err) && !stopped && base != nil {
+		reportFailure(base, err)
+	}
 	s.poke()
 }
 
@@ -143,9 +174,11 @@ const (
 // startChild starts one run of c and waits until it is ready. When Run
 // returned before it was ready, the outcome is startExited and err is what
 // Run returned; when the start timeout passed, err names it.
-func (s *Supervisor) startChild(ctx context.Context, c *child) (startOutcome, error) {
-	now := time.Now()
-	r := &run{sup: s, ready: alreadyReady, done: make(chan struct{}), start: now, path: c.path}
+//
+// now is the time of the start: an immediate restart passes the time the
+// last run ended, which spares it a second reading of the clock.
+func (s *Supervisor) startChild(ctx context.Context, c *child, now time.Time) (startOutcome, error) {
+	r := &run{sup: s, c: c, ready: alreadyReady, done: make(chan struct{}), start: now, path: c.path}
 	if c.signals {
 		r.ready = make(chan struct{})
 	} else {
@@ -156,12 +189,13 @@ func (s *Supervisor) startChild(ctx context.Context, c *child) (startOutcome, er
 		c.base = scopedContext(s.base, &scope{path: c.path, ev: s.ev, cap: s.cap})
 	}
 	rctx, cancel := context.WithCancelCause(c.base)
-	r.ctx, r.cancel = context.WithValue(rctx, runKey{}, r), cancel
+	r.rc = runContext{Context: rctx, r: r}
+	r.ctx, r.cancel = &r.rc, cancel
 	s.mu.Lock()
 	c.cur, c.restartDue = r, nil
 	c.state, c.since, c.started = StateStarting, now, now
 	s.mu.Unlock()
-	s.ev.emit(Event{Kind: EventStarting, Path: c.path, Attempt: c.restarts})
+	s.ev.emit(c.base, Event{Kind: EventStarting, Path: c.path, Attempt: c.restarts})
 	go s.runChild(c, r)
 	if !c.signals {
 		s.readied(c, now)
@@ -214,7 +248,7 @@ func (s *Supervisor) startChild(ctx context.Context, c *child) (startOutcome, er
 
 func (s *Supervisor) readied(c *child, now time.Time) {
 	s.setStateAt(c, StateRunning, nil, now)
-	s.ev.emit(Event{Kind: EventReady, Path: c.path, Attempt: c.restarts})
+	s.ev.emit(c.base, Event{Kind: EventReady, Path: c.path, Attempt: c.restarts})
 }
 
 // runChild is the goroutine of one run.
@@ -226,8 +260,11 @@ func (s *Supervisor) runChild(c *child, r *run) {
 			r.err = exitError(r.path, recover())
 		}
 		r.endedAt = time.Now()
+		// Posted before done is closed, so that a stop waiting on done
+		// finds this goroutine gone (or going) rather than blocked on the
+		// mailbox's lock, where a look for leftovers would see it.
+		s.post(message{c: c, r: r})
 		close(r.done)
-		s.poke()
 	}()
 	r.err = c.svc.Run(r.ctx)
 	returned = true
@@ -236,103 +273,55 @@ func (s *Supervisor) runChild(c *child, r *run) {
 func (s *Supervisor) failed(c *child, err error) {
 	s.setState(c, StateFailed, err)
 	if s.ev != nil {
-		s.ev.failed(c.path, attribute(c.path, err))
+		s.ev.failed(c.base, c.path, attribute(c.path, err))
 	}
-}
-
-// settle handles, in the order they happened, the early failures of
-// nested supervisors and the exits of services that returned on their own,
-// so that the failure that came first is the one reported first. While
-// another service is starting (fatalOnly), it handles only those that stop
-// the supervisor; the rest wait for the main loop. It reports whether the
-// supervisor has failed.
-func (s *Supervisor) settle(ctx context.Context, fatalOnly bool) bool {
-	type pending struct {
-		at    time.Time
-		c     *child
-		r     *run
-		early bool
-	}
-	var buf [4]pending // most wakes find one or two; no allocation for them
-	ps := buf[:0]
-	for _, c := range s.snapshotChildren() {
-		r := c.cur
-		if r == nil || r.stopped {
-			continue
-		}
-		s.mu.Lock()
-		early, earlyAt, taken := r.early, r.earlyAt, r.earlyTaken
-		s.mu.Unlock()
-		switch {
-		case early != nil && !taken && !c.restartsAfter(early):
-			ps = append(ps, pending{earlyAt, c, r, true})
-		case closed(r.done):
-			if err, ok := s.exitError(r); fatalOnly && (!ok || err == nil || errors.Is(err, ErrDoNotRestart) || c.restartsAfter(err)) {
-				continue
-			}
-			ps = append(ps, pending{r.endedAt, c, r, false})
-		}
-	}
-	slices.SortStableFunc(ps, func(a, b pending) int { return a.at.Compare(b.at) })
-	for _, p := range ps {
-		if p.early {
-			s.mu.Lock()
-			p.r.earlyTaken = true
-			early := p.r.early
-			s.mu.Unlock()
-			err := attribute(p.c.path, early)
-			s.failed(p.c, err)
-			s.fail(err)
-		} else {
-			s.mu.Lock()
-			p.c.cur = nil
-			s.mu.Unlock()
-			if err, ok := s.exitError(p.r); ok {
-				s.exited(ctx, p.c, err, p.r.endedAt.Sub(p.r.start))
-			}
-		}
-		if s.failure != nil {
-			return true
-		}
-	}
-	return false
 }
 
 // exited decides what happens after a run of c ended with err while the
 // supervisor was running: finish it, restart it (and others, by strategy),
 // or fail the supervisor.
-func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor time.Duration) {
-	failure := err != nil && !errors.Is(err, ErrDoNotRestart)
-	switch {
-	case err == nil:
-		s.setState(c, StateStopped, nil)
-		s.ev.emit(Event{Kind: EventExited, Path: c.path})
-	case errors.Is(err, ErrStopTree):
-		s.setState(c, StateStopped, err)
-		s.ev.emit(Event{Kind: EventExited, Path: c.path, Err: err})
-		s.fail(attribute(c.path, err))
-		return
-	case !failure:
-		s.setState(c, StateStopped, nil)
-		s.ev.emit(Event{Kind: EventExited, Path: c.path, Err: err})
-		return
-	default:
-		s.failed(c, err)
+//
+// started and ended are when the run started and ended; ended is also the
+// time of the decision, so a restart reads the clock no more.
+func (s *Supervisor) exited(ctx context.Context, c *child, err error, started, ended time.Time) {
+	// The decision's time is when the run ended, read once by its
+	// goroutine; an exit taken late (the loop was stopping a set) is not
+	// counted before one already counted, so the window's times only grow.
+	now := ended
+	if now.Before(s.decidedAt) {
+		now = s.decidedAt
 	}
-	if !c.restartsAfter(err) {
-		if failure {
-			s.fail(attribute(c.path, err))
+	s.decidedAt = now
+	v := decide(exitFacts{err: err, policy: c.cfg.restart, strategy: s.cfg.strategy,
+		stopping: s.stopping(ctx), limitHit: s.restarts.full(now)})
+	switch {
+	case v.kind == stopTree || v.kind == fail:
+		// The failure is recorded, and passed up, before anyone can hear
+		// of it: what happens because of it then comes after it.
+		s.fail(attribute(c.path, err))
+		if v.kind == fail {
+			s.failed(c, err)
+			return
 		}
+		s.setState(c, StateStopped, err)
+		s.ev.emit(c.base, Event{Kind: EventExited, Path: c.path, Err: err})
+		return
+	case v.failed:
+		s.failed(c, err)
+	default:
+		s.setState(c, StateStopped, nil)
+		s.ev.emit(c.base, Event{Kind: EventExited, Path: c.path, Err: err})
+	}
+	if v.kind == finish {
 		return
 	}
 	// Restarted or not, a run that left stuck goroutines behind must be
 	// named when Run returns.
 	s.keepStuck(err)
-	if s.stopping(ctx) {
+	switch v.kind {
+	case hold:
 		return // it would have been restarted: not a failure of the tree
-	}
-	now := time.Now()
-	if !s.restarts.allow(now) {
+	case escalate:
 		s.fail(&RestartLimitError{
 			Supervisor: s.path, Service: c.path,
 			Restarts: s.cfg.maxRestarts, Period: s.cfg.restartPeriod,
@@ -340,7 +329,8 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 		})
 		return
 	}
-	if runFor >= c.cfg.backoff.resetAfter() {
+	s.restarts.record(now)
+	if ended.Sub(started) >= c.cfg.backoff.resetAfter() {
 		c.attempt = 0
 	}
 	c.attempt++
@@ -349,16 +339,17 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 	c.restarts++
 	c.state, c.since = StateRestarting, now
 	s.mu.Unlock()
-	s.ev.emit(Event{Kind: EventRestarting, Path: c.path, Err: err, Attempt: c.restarts, Delay: delay})
+	// The event carries the time the restart was counted at.
+	s.ev.emit(c.base, Event{Kind: EventRestarting, Path: c.path, Err: err, Attempt: c.restarts, Delay: delay, Time: now})
 
-	if s.cfg.strategy == OneForOne {
+	if v.scope == scopeOne {
 		if delay == 0 && !c.signals {
 			// Restart at once, without a trip through the timer. A
 			// service that signals readiness takes the timer path: its
 			// failures before it is ready would recurse through here.
 			c.restartDue = &dueNow
 			one := [1]*child{c}
-			if err := s.startSet(ctx, one[:], false); err != nil {
+			if err := s.startSet(ctx, one[:], false, now); err != nil {
 				s.fail(err)
 			}
 			return
@@ -370,10 +361,14 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 		s.armTimer()
 		return
 	}
+	s.restartWith(ctx, c, v.scope, delay)
+}
 
-	// The others in the set are stopped now, in reverse order, and started
-	// again with c once its delay has passed.
-	set := s.restartSet(c)
+// restartWith restarts c with the other services of scope: they are
+// stopped now, in reverse order, and started again with c once its delay
+// has passed.
+func (s *Supervisor) restartWith(ctx context.Context, c *child, scope restartScope, delay time.Duration) {
+	set := s.restartSet(c, scope)
 	others := slices.DeleteFunc(slices.Clone(set), func(o *child) bool { return o == c })
 	stopErr := s.stopSet(others, errRestart, time.Now(), true)
 	// A sibling that had returned on its own before it was asked is judged
@@ -409,7 +404,7 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 				case err != nil && !errors.Is(err, ErrDoNotRestart):
 					s.failed(o, err)
 				default:
-					s.ev.emit(Event{Kind: EventExited, Path: o.path, Err: err})
+					s.ev.emit(o.base, Event{Kind: EventExited, Path: o.path, Err: err})
 				}
 			}
 			restart = append(restart, o)
@@ -421,7 +416,7 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 	slices.SortStableFunc(leftovers, func(a, b leftover) int { return a.r.endedAt.Compare(b.r.endedAt) })
 	for _, l := range leftovers {
 		if err, ok := s.exitError(l.r); ok {
-			s.exited(ctx, l.c, err, l.r.endedAt.Sub(l.r.start))
+			s.exited(ctx, l.c, err, l.r.start, l.r.endedAt)
 		}
 	}
 	if stopErr != nil {
@@ -436,6 +431,7 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, runFor tim
 		o.restartDue = &due
 	}
 	s.mu.Unlock()
+	s.finishedUpTo = 0 // finished services may be in the set
 	s.armTimer()
 }
 
@@ -446,14 +442,13 @@ var dueNow time.Time
 // restarted along with a sibling.
 var errRestart = errors.New("shepherd: restarting with a sibling")
 
-// restartSet returns the services the strategy restarts when c must be
-// restarted, in Add order.
-func (s *Supervisor) restartSet(c *child) []*child {
+// restartSet returns the services of scope around c, in Add order.
+func (s *Supervisor) restartSet(c *child, scope restartScope) []*child {
 	all := s.snapshotChildren()
-	switch s.cfg.strategy {
-	case OneForAll:
+	switch scope {
+	case scopeAll:
 		return all
-	case RestForOne:
+	case scopeRest:
 		return all[slices.Index(all, c):]
 	}
 	return []*child{c}
@@ -482,7 +477,7 @@ func (s *Supervisor) startDue(ctx context.Context) {
 			due = append(due, c)
 		}
 	}
-	if err := s.startSet(ctx, due, false); err != nil {
+	if err := s.startSet(ctx, due, false, time.Time{}); err != nil {
 		s.fail(err)
 	}
 	s.armTimer()
@@ -490,15 +485,7 @@ func (s *Supervisor) startDue(ctx context.Context) {
 
 // restartsAfter reports whether c's policy restarts it after a run that
 // returned err.
-func (c *child) restartsAfter(err error) bool {
-	switch {
-	case errors.Is(err, ErrDoNotRestart) || errors.Is(err, ErrStopTree):
-		return false
-	case c.cfg.restart == Always:
-		return true
-	}
-	return c.cfg.restart == OnFailure && err != nil
-}
+func (c *child) restartsAfter(err error) bool { return restarts(c.cfg.restart, err) }
 
 // echoesStop reports whether err, returned by the Run of a service that
 // was asked to stop, only repeats the request. ErrClosed comes from a

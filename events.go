@@ -53,58 +53,41 @@ type Event struct {
 	Delay time.Duration
 }
 
-// events is where a tree reports what happens in it. The zero of *events
-// (nil) discards everything, which keeps the hot path free of checks.
+// events is where a tree reports what happens in it: the sinks (a Logger
+// and an OnEvent hook), who answers for each, and the queue that delivers
+// to them. The zero of *events (nil) discards everything, which keeps the
+// hot path free of checks.
+//
+// Events are posted, never delivered on the caller's goroutine: the sinks
+// are user code, and a slow, blocked, panicking or exiting sink must not
+// take a supervisor's loop, a Group task or a Pool worker with it.
 type events struct {
 	log  *slog.Logger
 	hook func(Event)
-	// owner is the supervisor that set hook: a hook that panics fails it,
-	// as a panic anywhere else in its tree would.
-	owner *Supervisor
+	// logOwner and hookOwner are the supervisors that set log and hook: a
+	// sink that panics or calls runtime.Goexit fails the supervisor that
+	// set it, as a panic anywhere else in its tree would.
+	logOwner, hookOwner *Supervisor
+	q                   *deliverer
 }
 
-func (ev *events) emit(e Event) {
+// emit posts e, about the task or service whose context is ctx, for
+// delivery. ctx is what the Logger's handler receives (trace ids and other
+// values travel in it); it may be nil.
+func (ev *events) emit(ctx context.Context, e Event) {
 	if ev == nil {
 		return
 	}
-	e.Time = time.Now()
-	if ev.log != nil {
-		ev.logEvent(e)
+	if e.Time.IsZero() {
+		e.Time = time.Now()
 	}
-	if ev.hook != nil {
-		if err := ev.callHook(e); err != nil {
-			if ev.log != nil {
-				ev.log.Error("shepherd: OnEvent hook failed", "path", e.Path, "event", e.Kind.String(), "err", err)
-			}
-			if ev.owner != nil {
-				ev.owner.hookFailed(err)
-			}
-		}
-	}
+	ev.q.post(delivery{ctx: ctx, e: e})
 }
 
-// callHook calls the hook on a goroutine of its own and waits for it: a
-// hook that panics or calls runtime.Goexit (a t.FailNow in a test's hook)
-// must not take the supervisor's goroutine with it. Events are rare enough
-// for the extra goroutine not to matter.
-func (ev *events) callHook(e Event) (err error) {
-	done := make(chan struct{})
-	go func() {
-		returned := false
-		defer func() {
-			if !returned {
-				err = exitError(e.Path+" (OnEvent hook)", recover())
-			}
-			close(done)
-		}()
-		ev.hook(e)
-		returned = true
-	}()
-	<-done
-	return err
-}
-
-func (ev *events) failed(path string, err error) {
+// failed posts the failure of the task at path whose context is ctx. A
+// failure that only echoes the cancellation of ctx (a stop that cut the
+// task short) is logged at Info: the stop is not an error.
+func (ev *events) failed(ctx context.Context, path string, err error) {
 	if ev == nil {
 		return
 	}
@@ -112,15 +95,33 @@ func (ev *events) failed(path string, err error) {
 	if _, ok := err.(*PanicError); ok {
 		kind = EventPanicked
 	}
-	ev.emit(Event{Kind: kind, Path: path, Err: err})
+	quiet := kind == EventFailed && ctx != nil && echoes(ctx, err)
+	ev.q.post(delivery{ctx: ctx, e: Event{Kind: kind, Path: path, Err: err, Time: time.Now()}, quiet: quiet})
 }
 
-func (ev *events) logEvent(e Event) {
+// logs reports whether a Logger listens.
+func (ev *events) logs() bool { return ev != nil && ev.log != nil }
+
+// logAttrs posts a log line that is not an Event, such as a Pool's
+// counters, for the Logger alone.
+func (ev *events) logAttrs(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
+	if !ev.logs() {
+		return
+	}
+	ev.q.post(delivery{ctx: ctx, msg: msg, level: level, attrs: attrs})
+}
+
+// logEvent writes e to the Logger with the context of its task.
+func (ev *events) logEvent(ctx context.Context, e Event, quiet bool) {
 	level := slog.LevelInfo
 	switch e.Kind {
 	case EventStarting, EventReady:
 		level = slog.LevelDebug
-	case EventFailed, EventPanicked, EventStuck, EventOverLimit:
+	case EventFailed, EventPanicked, EventStuck:
+		if !quiet {
+			level = slog.LevelError
+		}
+	case EventOverLimit:
 		level = slog.LevelError
 	case EventRestarting:
 		level = slog.LevelWarn
@@ -138,5 +139,12 @@ func (ev *events) logEvent(e Event) {
 	case EventDraining:
 		attrs = append(attrs, slog.Duration("delay", e.Delay))
 	}
-	ev.log.LogAttrs(context.Background(), level, "shepherd: "+e.Kind.String(), attrs...)
+	ev.log.LogAttrs(orBackground(ctx), level, "shepherd: "+e.Kind.String(), attrs...)
+}
+
+func orBackground(ctx context.Context) context.Context {
+	if ctx == nil {
+		return context.Background()
+	}
+	return ctx
 }

@@ -258,7 +258,7 @@ func (t *taskLabels) run(fn func(context.Context) error) {
 		case !returned:
 			// A panic or runtime.Goexit is a failure, even a panic with
 			// the context's error as its value: it is never an echo.
-			g.fail(t.path, exitError(t.path, recover()))
+			g.fail(t.ctx, t.path, exitError(t.path, recover()))
 		case err == nil:
 		case t.ctx.echoed(err) || echoes(t.ctx, err):
 			// Tasks that stop because they were told to are not failures.
@@ -267,7 +267,7 @@ func (t *taskLabels) run(fn func(context.Context) error) {
 			// neither test takes mu.
 			g.refuse()
 		default:
-			g.fail(t.path, err)
+			g.fail(t.ctx, t.path, err)
 		}
 		g.release(true)
 		g.tasks.done()
@@ -300,14 +300,14 @@ func (g *Group) refuse() {
 // cancellation; the first one cancels the group. Failures are kept in a
 // slice and combined once, by Wait: combining them here would allocate a
 // new combination for every failure of a batch that fails throughout.
-func (g *Group) fail(path string, err error) {
+func (g *Group) fail(ctx context.Context, path string, err error) {
 	err = attribute(path, err)
 	g.mu.Lock()
 	first := len(g.errs) == 0
 	g.errs = append(g.errs, err)
 	// Under mu, so that the events of a group's failures come in the
 	// order Wait reports them.
-	g.ev.failed(path, err)
+	g.ev.failed(ctx, path, err)
 	g.mu.Unlock()
 	if first {
 		g.cancel(err)

@@ -2,6 +2,7 @@ package shepherd
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"log"
 	"net"
@@ -59,7 +60,7 @@ func (h *HTTPService) recovering(next http.Handler) http.Handler {
 			}
 			// Reported before the client hears of it: a test that got the
 			// 500, or a stop the client starts next, finds it reported.
-			h.failed(err)
+			h.failed(r.Context(), err)
 			h.answer500(pw)
 			if h.failOnPanic || rec == nil {
 				// The server closes next, or runtime.Goexit goes on
@@ -124,7 +125,7 @@ func (h *HTTPService) path() string {
 // FailOnHandlerPanic it is kept for Run to return, and its supervisor
 // reports it, once the caller has closed the server; otherwise the tree's events report it, or, in a tree nobody listens
 // to, the server's ErrorLog, as net/http would have.
-func (h *HTTPService) failed(err error) {
+func (h *HTTPService) failed(ctx context.Context, err error) {
 	h.panics.Add(1)
 	h.mu.Lock()
 	sc := h.scope
@@ -133,7 +134,7 @@ func (h *HTTPService) failed(err error) {
 	case h.failOnPanic:
 		h.setFailErr(err) // the caller closes the server, and Run returns it
 	case sc != nil && sc.ev != nil:
-		sc.ev.failed(errPath(err), err)
+		sc.ev.failed(ctx, errPath(err), err)
 	default:
 		msg := "shepherd: HTTPServer: " + err.Error()
 		if pe, ok := err.(*PanicError); ok {
@@ -173,7 +174,7 @@ func (h *HTTPService) connStateHook(hook func(net.Conn, http.ConnState)) func(ne
 	return func(c net.Conn, st http.ConnState) {
 		defer func() {
 			if r := recover(); r != nil {
-				h.failed(newPanicError(h.path()+" (ConnState hook)", r))
+				h.failed(context.Background(), newPanicError(h.path()+" (ConnState hook)", r))
 				if h.failOnPanic {
 					h.close()
 				}

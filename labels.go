@@ -2,6 +2,7 @@ package shepherd
 
 import (
 	"context"
+	"fmt"
 	"runtime/pprof"
 )
 
@@ -11,6 +12,23 @@ import (
 // the label, so `go tool pprof -tagfocus` and goroutine dumps can attribute
 // them too.
 const LabelPath = "shepherd.path"
+
+// LabelTree is the pprof label key under which every goroutine of a
+// supervisor tree records the tree's identity, set once by the root
+// supervisor's Run and inherited like LabelPath. Two trees whose paths are
+// equal (two supervisors both called "app") have different identities, so
+// neither waits for, or reports, the other's goroutines.
+const LabelTree = "shepherd.tree"
+
+// newTreeID returns an identity for a root supervisor's tree: the
+// supervisor's address, unique among the supervisors alive, which is all
+// that its goroutines need to be told from another tree's.
+func newTreeID(s *Supervisor) string { return fmt.Sprintf("%p", s) }
+
+// treeContext gives ctx the tree label of a root supervisor.
+func treeContext(ctx context.Context, id string) context.Context {
+	return pprof.WithLabels(ctx, pprof.Labels(LabelTree, id))
+}
 
 // scopeKey is the context key under which a task's scope travels, so that a
 // Group or Supervisor created inside a task extends its owner's path and
@@ -110,4 +128,12 @@ func (c *taskCap) release() {
 	if c.parent != nil {
 		c.parent.release()
 	}
+}
+
+// treeID returns the identity of the tree s runs in, "" before its first
+// Run: what its goroutines carry under LabelTree.
+func (s *Supervisor) treeID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tree
 }

@@ -67,19 +67,34 @@ func StartTimeout(d time.Duration) SupervisorOption {
 // Logger makes the supervisor log every event of its services, and of any
 // Group, Pool or Supervisor running inside them, to l: start and ready at
 // Debug, exit and stop at Info, restarts at Warn, failures, panics and
-// stuck services at Error, each with the service's path as "path". Nested
-// supervisors without a Logger of their own use their parent's.
+// stuck services at Error (a failure that only echoes a stop's
+// cancellation at Info), each with the service's path as "path" and with
+// the context of the task it is about, so a handler finds trace ids there.
+// Nested supervisors without a Logger of their own use their parent's.
+//
+// Records reach l's handler in order, from a goroutine of the tree's own,
+// never from the goroutine where the event happened: a slow handler delays
+// only its own records (past a queue of 4096 it loses them, and says how
+// many), and a handler that panics or calls runtime.Goexit is a failure of
+// the supervisor that set it, reported as a *PanicError (or ErrGoexit) for
+// the event's path with " (Logger)" appended. Run waits, within the
+// shutdown budget, for the stop's records to be handled; a handler still
+// blocked at the end of the budget is named in a *StuckError.
 func Logger(l *slog.Logger) SupervisorOption {
 	return func(c *supervisorConfig) { c.log = l }
 }
 
 // OnEvent calls fn for every event of the supervisor's tree, for metrics or
-// tests. fn is called synchronously from the goroutine where the event
-// happened, so it must be quick. A panic or runtime.Goexit in fn is a
-// failure of the supervisor that set it, like a panic anywhere in its
-// tree: the supervisor stops, and Run reports it as a *PanicError (or
-// ErrGoexit) for the event's path with " (OnEvent hook)" appended. During a
-// stop it can no longer stop anything and is only reported.
+// tests. fn is called in the order the events happened, after the Logger,
+// from the same goroutine of the tree's own; like the Logger it delays only
+// its own deliveries and, when still blocked at the end of the shutdown
+// budget, is named in Run's *StuckError as "<path> (OnEvent hook)". A panic
+// or runtime.Goexit in fn is a failure of the supervisor that set it, like
+// a panic anywhere in its tree: the supervisor stops, and Run reports it as
+// a *PanicError (or ErrGoexit) for the event's path with " (OnEvent hook)"
+// appended. During a stop it can no longer stop anything and is only
+// reported. fn may call Stop on the supervisor: Stop then returns without
+// waiting for Run.
 func OnEvent(fn func(Event)) SupervisorOption {
 	return func(c *supervisorConfig) { c.hook = fn }
 }

@@ -46,7 +46,7 @@ func (p *Pool[T]) handBack(next func() (entry[T], bool)) {
 				return
 			}
 			err := exitError(path, recover())
-			ev.failed(path, err)
+			ev.failed(hctx, path, err)
 			p.mu.Lock()
 			p.errs = multierr.Append(p.errs, err)
 			p.mu.Unlock()

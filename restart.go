@@ -139,7 +139,7 @@ func (b Backoff) resetAfter() time.Duration {
 }
 
 func (b Backoff) validate(supervisor, service string) {
-	if b.Min < 0 || b.Max < b.Min || b.Jitter < 0 || b.Jitter > 1 || b.Reset < 0 {
+	if b.Min < 0 || b.Max < b.Min || !(b.Jitter >= 0 && b.Jitter <= 1) || b.Reset < 0 { // NaN fails the Jitter test too
 		panic(fmt.Sprintf("shepherd: supervisor %q: Add(%q): invalid Backoff%+v; want 0 <= Min <= Max, Jitter in [0, 1], Reset >= 0", supervisor, service, b))
 	}
 }
@@ -177,17 +177,47 @@ func (e *RestartLimitError) Error() string {
 // Unwrap returns the last failure.
 func (e *RestartLimitError) Unwrap() error { return e.Last }
 
-// intensity keeps the times of recent restarts to enforce MaxRestarts.
+// intensity enforces MaxRestarts. Up to exactLimit restarts per window it
+// keeps their times and counts exactly, as OTP does; past that it counts
+// restarts in intensityBuckets slices of the period, so that its memory
+// stays the same however large n is (MaxRestarts(1<<40, time.Hour) would
+// otherwise keep a time per restart of the last hour). The window then
+// moves a slice at a time: a restart leaves it up to period/intensityBuckets
+// late, which at such limits is no difference anyone can see.
 type intensity struct {
 	max    int
 	period time.Duration
 	times  []time.Time // times[head:] are the restarts within period, oldest first
 	head   int
+
+	counts [intensityBuckets]int // restarts per slice of the period, by slice number mod intensityBuckets
+	total  int                   // the sum of counts
+	last   int64                 // the slice of the last restart counted
+	epoch  time.Time             // slices are numbered from here
 }
+
+const (
+	exactLimit       = 1024
+	intensityBuckets = 64
+)
 
 // allow records a restart at now and reports whether it stays within the
 // limit. It costs O(1) amortized, however large max and period are.
 func (in *intensity) allow(now time.Time) bool {
+	if in.full(now) {
+		return false
+	}
+	in.record(now)
+	return true
+}
+
+// full reports whether a restart at now would pass the limit. It forgets
+// the restarts that left the window, which changes no answer.
+func (in *intensity) full(now time.Time) bool {
+	if in.max > exactLimit {
+		in.expire(now)
+		return in.total >= in.max
+	}
 	for in.head < len(in.times) && now.Sub(in.times[in.head]) >= in.period {
 		in.head++
 	}
@@ -196,9 +226,40 @@ func (in *intensity) allow(now time.Time) bool {
 		n := copy(in.times, in.times[in.head:])
 		in.times, in.head = in.times[:n], 0
 	}
-	if len(in.times)-in.head >= in.max {
-		return false
+	return len(in.times)-in.head >= in.max
+}
+
+// record counts a restart at now; full(now) must have been asked first.
+func (in *intensity) record(now time.Time) {
+	if in.max > exactLimit {
+		in.counts[in.slot(now)%intensityBuckets]++
+		in.total++
+		return
 	}
 	in.times = append(in.times, now)
-	return true
+}
+
+func (in *intensity) slot(now time.Time) int64 {
+	if in.epoch.IsZero() {
+		in.epoch = now
+	}
+	width := max(in.period/intensityBuckets, 1)
+	return int64(now.Sub(in.epoch) / width) // monotonic: a wall clock step moves no restart
+}
+
+// expire forgets the slices between the last restart's and now's: each is
+// cleared once, so a restart costs O(1) amortized.
+func (in *intensity) expire(now time.Time) {
+	slot := in.slot(now)
+	switch {
+	case in.total == 0 || slot-in.last >= intensityBuckets:
+		in.counts, in.total = [intensityBuckets]int{}, 0
+	default:
+		for s := in.last + 1; s <= slot; s++ {
+			i := s % intensityBuckets
+			in.total -= in.counts[i]
+			in.counts[i] = 0
+		}
+	}
+	in.last = max(in.last, slot)
 }

@@ -113,7 +113,7 @@ func (s *GoroutineSampler) Run(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		for _, e := range s.Sample() {
-			ev.emit(Event{Kind: EventOverLimit, Path: e.Path, Err: e})
+			ev.emit(ctx, Event{Kind: EventOverLimit, Path: e.Path, Err: e})
 		}
 		select {
 		case <-ctx.Done():
@@ -127,6 +127,7 @@ func (s *GoroutineSampler) Run(ctx context.Context) error {
 // passed. Run calls it; tests and tools may too.
 func (s *GoroutineSampler) Sample() []*GoroutineLimitError {
 	all := Goroutines()
+	tree := s.root.treeID()
 	counts := map[string]int{}
 	var nodes []string
 	var walk func(n Node)
@@ -145,6 +146,9 @@ func (s *GoroutineSampler) Sample() []*GoroutineLimitError {
 		}
 	}
 	for _, g := range all {
+		if g.Tree != tree {
+			continue // another tree's, even if its paths are the same
+		}
 		for p := g.Path; p != ""; p = parentPath(p) {
 			if _, ok := counts[p]; ok {
 				counts[p] += g.Count
@@ -168,7 +172,7 @@ func (s *GoroutineSampler) Sample() []*GoroutineLimitError {
 			delete(s.over, path)
 			continue
 		}
-		e := &GoroutineLimitError{Path: path, Count: n, Max: max, Goroutines: goroutinesUnder(all, path)}
+		e := &GoroutineLimitError{Path: path, Count: n, Max: max, Goroutines: goroutinesUnder(all, tree, path)}
 		if s.over[path] == nil {
 			fresh = append(fresh, e)
 		}

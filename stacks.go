@@ -14,6 +14,10 @@ type GoroutineStack struct {
 	// Path is the owner's shepherd path (the goroutines' "shepherd.path"
 	// pprof label), or "" for goroutines that no shepherd task owns.
 	Path string
+	// Tree identifies the supervisor tree the owner belongs to (the
+	// "shepherd.tree" label), so that two trees with equal names are told
+	// apart; "" outside a supervisor tree.
+	Tree string
 	// Count is how many goroutines are blocked at this stack.
 	Count int
 	// Frames is the stack, innermost call first.
@@ -65,7 +69,8 @@ func parseGoroutineProfile(r *bytes.Buffer) []GoroutineStack {
 			cur = nil
 		case strings.HasPrefix(line, "# labels: "):
 			if cur != nil {
-				cur.Path = parseLabels(strings.TrimPrefix(line, "# labels: "))[LabelPath]
+				labels := parseLabels(strings.TrimPrefix(line, "# labels: "))
+				cur.Path, cur.Tree = labels[LabelPath], labels[LabelTree]
 			}
 		case strings.HasPrefix(line, "#"):
 			if cur == nil {

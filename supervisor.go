@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,26 +30,39 @@ type Supervisor struct {
 	name string
 	cfg  supervisorConfig
 
-	mu       sync.Mutex
-	state    supState
-	path     string
-	children []*child
-	names    map[string]bool
-	wake     chan struct{} // a child exited or was added; capacity 1
-	rebudget chan struct{} // a stop request or Stop deadline may have moved the shutdown deadline; capacity 1
-	stopCh   chan struct{} // closed by Stop
-	stopBy   time.Time     // deadline given to Stop, if any
-	stopAt   time.Time     // when the stop was requested, if it was
-	done     chan struct{} // closed when Run returns
-	since    time.Time     // when state last changed, for Snapshot
-	lastErr  error         // what the last Run returned
+	mu        sync.Mutex
+	state     supState
+	path      string
+	tree      string // the tree's identity, its goroutines' LabelTree; set by Run under mu
+	children  []*child
+	names     map[string]bool
+	wake      chan struct{} // a message was posted or a service added; capacity 1
+	inbox     []message     // messages for the loop, oldest first from inboxHead
+	inboxHead int
+	added     []*child   // services added while running, not yet started
+	removals  []*removal // Remove requests waiting for the loop
+	removeBy  time.Time  // the deadline of the removal under way, if any
+	// parentLingers: the parent's shutdown stops this run and looks for
+	// leftovers below it, so this Run need not.
+	parentLingers bool
+	rebudget      chan struct{} // a stop request or Stop deadline may have moved the shutdown deadline; capacity 1
+	stopCh        chan struct{} // closed by Stop
+	stopBy        time.Time     // deadline given to Stop, if any
+	stopAt        time.Time     // when the stop was requested, if it was
+	done          chan struct{} // closed when Run returns
+	since         time.Time     // when state last changed, for Snapshot
+	lastErr       error         // what the last Run returned
 
 	// Fields below are owned by the goroutine in Run.
-	ev       *events
-	base     context.Context // what every child's context derives from
-	rnd      *rand.Rand
-	restarts intensity
-	failure  error // first failure, then later ones
+	unsure       []*child  // stopped, but their Stop ran out of time; see sayOnce
+	decidedAt    time.Time // the time of the last exit decided; see exited
+	finishedUpTo int       // services before this index are done for good; see finished
+	ev           *events
+	delivery     *deliverer      // the deliverer this Run started, if it set a sink; under mu
+	base         context.Context // what every child's context derives from
+	rnd          *rand.Rand
+	restarts     intensity
+	failure      error // first failure, then later ones
 	// abandoned holds the stuck reports of runs that a restart went past:
 	// their goroutines still run, so Run's result must name them.
 	abandoned []*StuckError
@@ -75,10 +89,15 @@ const (
 // name is the root of the paths when the supervisor runs on its own; run as
 // a service of another supervisor, it takes that service's path instead.
 //
-// NewSupervisor panics if name is empty or an option is out of range.
+// NewSupervisor panics if name is empty or contains "/", or if an option is
+// out of range.
 func NewSupervisor(name string, opts ...SupervisorOption) *Supervisor {
 	if name == "" {
 		panic("shepherd: NewSupervisor with an empty name; name it after the program or subsystem, like \"app\"")
+	}
+	if strings.Contains(name, "/") {
+		panic("shepherd: NewSupervisor(" + quote(name) + "): a name contains no \"/\", which separates the parts of a path; " +
+			"name it after the program or subsystem, like \"app\", and nest supervisors with Add")
 	}
 	cfg := supervisorConfig{
 		shutdownTimeout: DefaultShutdownTimeout,
@@ -123,8 +142,13 @@ func NewSupervisor(name string, opts ...SupervisorOption) *Supervisor {
 // or has stopped, Add returns ErrClosed and svc never runs.
 //
 // Add panics if name is empty, contains "/", or is already taken, if svc is
-// nil or a supervisor that contains s, or if an option is out of range.
+// nil (a nil *Supervisor included) or a supervisor that contains s, if an
+// option is out of range, or if s was not made by NewSupervisor.
 func (s *Supervisor) Add(name string, svc Service, opts ...ServiceOption) error {
+	s.mustBeMade("Add(" + quote(name) + ")")
+	if sub, ok := svc.(*Supervisor); ok && sub == nil {
+		panic("shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) + ", (*Supervisor)(nil)): the service is a nil *Supervisor; create it with shepherd.NewSupervisor")
+	}
 	if sub, ok := svc.(*Supervisor); ok && sub.contains(s) {
 		panic("shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) + "): the service is this supervisor or contains it; a tree cannot hold itself")
 	}
@@ -152,15 +176,24 @@ func (s *Supervisor) Add(name string, svc Service, opts ...ServiceOption) error 
 	}
 	c := &child{name: name, svc: svc, cfg: cfg, signals: signalsReady(svc)}
 	s.names[name] = true
-	// A new slice, never an append in place: snapshotChildren's callers
-	// read the old one without the lock.
-	s.children = append(s.children[:len(s.children):len(s.children)], c)
+	// An append in place is safe for snapshotChildren's callers, which
+	// read the old slice without the lock: it writes past their length.
+	s.children = append(s.children, c)
 	if s.state == supRunning {
 		c.path = joinPath(s.path, name)
 		c.pendingStart = true
+		s.added = append(s.added, c)
 		s.poke()
 	}
 	return nil
+}
+
+// mustBeMade panics when s is not a supervisor NewSupervisor made, such as
+// new(Supervisor): it has no name and no configuration to run with.
+func (s *Supervisor) mustBeMade(method string) {
+	if s == nil || s.wake == nil {
+		panic("shepherd: Supervisor." + method + " on a Supervisor not made by NewSupervisor; create it with shepherd.NewSupervisor(name)")
+	}
 }
 
 // contains reports whether target is s or a supervisor somewhere below it.
@@ -202,7 +235,17 @@ func (s *Supervisor) poke() {
 // next Run return ErrClosed at once (a parent that stops a child supervisor
 // before it ran); Stop after Run returned does nothing. Stop always returns
 // nil: the result of the stop is what Run returns.
+//
+// Called from a Logger or OnEvent hook of the supervisor's tree, Stop asks
+// for the stop and returns at once: Run waits for the hook to return, so
+// Stop cannot wait for Run.
+//
+// Stop panics if ctx is nil or s was not made by NewSupervisor.
 func (s *Supervisor) Stop(ctx context.Context) error {
+	s.mustBeMade("Stop")
+	if ctx == nil {
+		panic("shepherd: supervisor " + quote(s.name) + ": Stop(nil): pass a context; its deadline caps the shutdown budget, context.Background() for none")
+	}
 	s.mu.Lock()
 	switch s.state {
 	case supIdle:
@@ -219,6 +262,9 @@ func (s *Supervisor) Stop(ctx context.Context) error {
 		}
 		close(s.stopCh)
 	}
+	if lingers, _ := ctx.Value(parentLingersKey{}).(bool); lingers {
+		s.parentLingers = true
+	}
 	// Running or already stopping: a deadline caps the budget either way.
 	if d, ok := ctx.Deadline(); ok && (s.stopBy.IsZero() || d.Before(s.stopBy)) {
 		s.stopBy = d
@@ -226,11 +272,35 @@ func (s *Supervisor) Stop(ctx context.Context) error {
 	done := s.done
 	s.mu.Unlock()
 	s.budgetChanged()
+	if s.deliversHere() {
+		// Called from a Logger or OnEvent hook of this tree: Run waits for
+		// the sink to return before it returns, so waiting here would wait
+		// for ourselves.
+		return nil
+	}
 	select {
 	case <-done:
 	case <-ctx.Done():
 	}
 	return nil
+}
+
+// deliversHere reports whether the caller is the delivery goroutine of
+// this supervisor or of one below it, that is, a Logger or OnEvent hook
+// that Run will wait for.
+func (s *Supervisor) deliversHere() bool {
+	s.mu.Lock()
+	d := s.delivery
+	s.mu.Unlock()
+	if d.onThisGoroutine() {
+		return true
+	}
+	for _, c := range s.snapshotChildren() {
+		if sub, ok := c.svc.(*Supervisor); ok && sub.deliversHere() {
+			return true
+		}
+	}
+	return false
 }
 
 // Run starts the services and supervises them until ctx is done, Stop is
@@ -251,7 +321,10 @@ func (s *Supervisor) Stop(ctx context.Context) error {
 // Once Run has returned it may be called again, which starts the same
 // services afresh: that is how a parent supervisor restarts a child
 // supervisor. Calling Run while it runs returns an error.
+//
+// Run panics if ctx is nil or s was not made by NewSupervisor.
 func (s *Supervisor) Run(ctx context.Context) error {
+	s.mustBeMade("Run")
 	if ctx == nil {
 		panic("shepherd: supervisor " + quote(s.name) + ": Run(nil): pass a context; its cancellation stops the supervisor")
 	}
@@ -278,39 +351,16 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		return errors.New("shepherd: supervisor " + quote(s.path) + " cannot run again: " + strings.Join(stuck, ", ") +
 			" did not stop in its last run and is still running")
 	}
-	s.state, s.since, s.hookErr = supRunning, time.Now(), nil
-	s.hookFail.Store(false)
-	s.started = s.since
-	s.stopCh, s.done, s.stopBy, s.stopAt = make(chan struct{}), make(chan struct{}), time.Time{}, time.Time{}
-	parent := scopeOf(ctx)
-	s.path = s.name
-	if parent != nil && parent.path != "" {
-		s.path = parent.path
-	}
-	s.ev = s.events(parent)
-	s.cap = nil
-	if parent != nil {
-		s.cap = parent.cap
-	}
-	if s.cfg.maxTasks > 0 {
-		s.cap = &taskCap{slots: make(chan struct{}, s.cfg.maxTasks), parent: s.cap}
-	}
-	for _, c := range s.children {
-		c.path = joinPath(s.path, c.name)
-		c.cur, c.restartDue, c.pendingStart, c.attempt, c.base = nil, nil, false, 0, nil
-	}
+	ctx = s.begin(ctx)
 	done := s.done
 	// The initial set is taken under the same lock that makes Add mark new
 	// services pendingStart, so no service is in both.
 	initial := append([]*child(nil), s.children...)
 	s.mu.Unlock()
 
-	// Children do not inherit ctx's cancellation: the supervisor stops them
-	// itself, one at a time, in reverse order.
-	s.base = context.WithoutCancel(ctx)
 	s.rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	s.restarts = intensity{max: s.cfg.maxRestarts, period: s.cfg.restartPeriod}
-	s.failure, s.abandoned, s.runCtx = nil, nil, ctx
+	s.failure, s.abandoned, s.runCtx, s.decidedAt = nil, nil, ctx, time.Time{}
 	s.timer = time.NewTimer(time.Hour)
 	s.timer.Stop()
 	defer s.timer.Stop()
@@ -333,29 +383,72 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	return err
 }
 
+// begin sets up a run under mu: its state, its place in the tree (path,
+// tree identity, sinks, task cap) and its services' paths. It returns ctx
+// with the tree's label if this supervisor is a root.
+func (s *Supervisor) begin(ctx context.Context) context.Context {
+	s.state, s.since, s.hookErr, s.parentLingers = supRunning, time.Now(), nil, false
+	s.hookFail.Store(false)
+	s.started = s.since
+	s.stopCh, s.done, s.stopBy, s.stopAt = make(chan struct{}), make(chan struct{}), time.Time{}, time.Time{}
+	parent := scopeOf(ctx)
+	s.path = s.name
+	if parent != nil && parent.path != "" {
+		s.path = parent.path
+	}
+	// A tree's identity is set once, by its root, and inherited below.
+	if id, ok := pprof.Label(ctx, LabelTree); ok && parent != nil {
+		s.tree = id
+	} else {
+		s.tree = newTreeID(s)
+		ctx = treeContext(ctx, s.tree)
+	}
+	s.ev, s.delivery = s.events(parent)
+	s.cap = nil
+	if parent != nil {
+		s.cap = parent.cap
+	}
+	if s.cfg.maxTasks > 0 {
+		s.cap = &taskCap{slots: make(chan struct{}, s.cfg.maxTasks), parent: s.cap}
+	}
+	for _, c := range s.children {
+		c.path = joinPath(s.path, c.name)
+		c.cur, c.restartDue, c.pendingStart, c.attempt, c.base = nil, nil, false, 0, nil
+	}
+	clear(s.inbox)
+	s.inbox, s.inboxHead, s.added, s.finishedUpTo = s.inbox[:0], 0, nil, 0
+	// Children do not inherit ctx's cancellation: the supervisor stops them
+	// itself, one at a time, in reverse order. Under mu: earlyFailure reads
+	// it from the goroutines of nested supervisors.
+	s.base = context.WithoutCancel(ctx)
+	return ctx
+}
+
 // events returns where this supervisor reports: its own Logger and OnEvent,
-// falling back to its parent's for the ones it lacks.
-func (s *Supervisor) events(parent *scope) *events {
-	var inherited events
-	if parent != nil && parent.ev != nil {
-		inherited = *parent.ev
+// falling back to its parent's for the ones it lacks. A supervisor that sets
+// a sink of its own starts a deliverer for its Run; one that sets none posts
+// to its parent's.
+func (s *Supervisor) events(parent *scope) (*events, *deliverer) {
+	var inherited *events
+	if parent != nil {
+		inherited = parent.ev
 	}
-	ev := &events{log: s.cfg.log, hook: s.cfg.hook, owner: s}
-	if ev.log == nil {
-		ev.log = inherited.log
+	if s.cfg.log == nil && s.cfg.hook == nil {
+		return inherited, nil
 	}
-	if ev.hook == nil {
-		ev.hook, ev.owner = inherited.hook, inherited.owner
+	ev := &events{log: s.cfg.log, hook: s.cfg.hook, logOwner: s, hookOwner: s}
+	if ev.log == nil && inherited != nil {
+		ev.log, ev.logOwner = inherited.log, inherited.logOwner
 	}
-	if ev.log == nil && ev.hook == nil {
-		return nil
+	if ev.hook == nil && inherited != nil {
+		ev.hook, ev.hookOwner = inherited.hook, inherited.hookOwner
 	}
-	return ev
+	return ev, newDeliverer(ev, s.tree, s.path)
 }
 
 // supervise is Run's body: start, watch, stop.
 func (s *Supervisor) supervise(ctx context.Context, initial []*child) error {
-	if err := s.startSet(ctx, initial, true); err != nil {
+	if err := s.startSet(ctx, initial, true, time.Time{}); err != nil {
 		s.fail(err)
 		return s.shutdown(ctx)
 	}
@@ -380,6 +473,7 @@ func (s *Supervisor) supervise(ctx context.Context, initial []*child) error {
 		case <-s.wake:
 			if !s.settle(ctx, false) {
 				s.startAdded(ctx)
+				s.removeRequested()
 			}
 		case <-s.timer.C:
 			s.startDue(ctx)
@@ -396,9 +490,14 @@ func (s *Supervisor) snapshotChildren() []*child {
 }
 
 // finished reports whether no service runs and none will be started again.
+// It resumes where it last found a service still active: the services
+// before that one are done, and only a restart of a set (which resets
+// finishedUpTo) starts a finished service again, so a call costs O(1)
+// amortized.
 func (s *Supervisor) finished() bool {
-	for _, c := range s.snapshotChildren() {
-		if c.cur != nil || c.restartDue != nil || c.pendingStart {
+	all := s.snapshotChildren()
+	for ; s.finishedUpTo < len(all); s.finishedUpTo++ {
+		if c := all[s.finishedUpTo]; c.cur != nil || c.restartDue != nil || c.pendingStart {
 			return false
 		}
 	}
@@ -455,16 +554,23 @@ func (s *Supervisor) stopping(ctx context.Context) bool {
 // time, is a start failure: startSet returns it and the supervisor stops.
 // During a restart, those are exits like any other, for the restart policy
 // to judge. startSet returns nil when the start completed or was cut short.
-func (s *Supervisor) startSet(ctx context.Context, set []*child, initial bool) error {
+//
+// now, if not zero, is the time of the first start (an immediate restart
+// passes the time its last run ended); the others read the clock.
+func (s *Supervisor) startSet(ctx context.Context, set []*child, initial bool, now time.Time) error {
 	for _, c := range set {
 		if s.stopping(ctx) || s.failure != nil {
 			return nil
 		}
-		if !initial && (c.restartDue == nil || c.restartDue.After(time.Now())) {
+		start := now
+		if start.IsZero() {
+			start = time.Now()
+		}
+		now = time.Time{}
+		if !initial && (c.restartDue == nil || (c.restartDue != &dueNow && c.restartDue.After(start))) {
 			continue // rescheduled by a sibling's failed restart meanwhile
 		}
-		start := time.Now()
-		outcome, err := s.startChild(ctx, c)
+		outcome, err := s.startChild(ctx, c, start)
 		switch outcome {
 		case startTimedOut:
 			if initial {
@@ -476,14 +582,14 @@ func (s *Supervisor) startSet(ctx context.Context, set []*child, initial bool) e
 			if serr := s.stopSet([]*child{c}, errRestart, time.Now(), true); serr != nil {
 				return serr
 			}
-			s.exited(ctx, c, err, time.Since(start))
+			s.exited(ctx, c, err, start, time.Now())
 		case startExited:
 			if initial && err != nil && !errors.Is(err, ErrDoNotRestart) && !errors.Is(err, ErrStopTree) {
 				err = attribute(c.path, err)
 				s.failed(c, err)
 				return err
 			}
-			s.exited(ctx, c, err, time.Since(start))
+			s.exited(ctx, c, err, start, time.Now())
 		}
 	}
 	return nil
@@ -491,19 +597,15 @@ func (s *Supervisor) startSet(ctx context.Context, set []*child, initial bool) e
 
 // startAdded starts the services added while the supervisor runs.
 func (s *Supervisor) startAdded(ctx context.Context) {
-	var added []*child
 	s.mu.Lock()
-	for _, c := range s.children {
-		if c.pendingStart {
-			added = append(added, c)
-		}
-	}
+	added := s.added
+	s.added = nil
 	s.mu.Unlock()
 	for _, c := range added {
 		s.mu.Lock()
 		c.pendingStart = false
 		s.mu.Unlock()
-		if err := s.startSet(ctx, []*child{c}, true); err != nil {
+		if err := s.startSet(ctx, []*child{c}, true, time.Time{}); err != nil {
 			s.fail(err)
 			return
 		}

@@ -98,7 +98,7 @@ func (g *Group) weighable(method string, t *taskLabels, w int64) bool {
 		panic("shepherd: Group." + method + "(" + quote(t.name) + ", " + strconv.FormatInt(w, 10) + ") in " + groupName(g.path) +
 			": a weight must not be negative")
 	case w > g.weights.size:
-		g.fail(t.path, &scopedError{"shepherd: weight " + strconv.FormatInt(w, 10) + " is more than the group's whole Budget(" +
+		g.fail(t.ctx, t.path, &scopedError{"shepherd: weight " + strconv.FormatInt(w, 10) + " is more than the group's whole Budget(" +
 			strconv.FormatInt(g.weights.size, 10) + "), so the task could never start; raise the Budget or split the task", ErrTooHeavy})
 		return false
 	}

@@ -654,7 +654,7 @@ func (p *Pool[T]) itemPath(e entry[T]) string {
 }
 
 func (p *Pool[T]) itemFailed(path string, err error) {
-	p.ev.failed(path, err)
+	p.ev.failed(p.hctx, path, err)
 	if !p.stopOnError {
 		return
 	}
@@ -673,9 +673,9 @@ func (p *Pool[T]) itemFailed(path string, err error) {
 // the tree it runs in, if any.
 func (p *Pool[T]) log(level slog.Level, msg string, err error) {
 	p.mu.Lock()
-	ev, path := p.ev, p.path
+	ev, path, hctx := p.ev, p.path, p.hctx
 	p.mu.Unlock()
-	if ev == nil || ev.log == nil {
+	if !ev.logs() {
 		return
 	}
 	s := p.Stats()
@@ -693,5 +693,5 @@ func (p *Pool[T]) log(level slog.Level, msg string, err error) {
 	if err != nil {
 		attrs = append(attrs, slog.Any("cause", err))
 	}
-	ev.log.LogAttrs(context.Background(), level, msg, attrs...)
+	ev.logAttrs(hctx, level, msg, attrs...)
 }

@@ -25,6 +25,7 @@ var (
 	restartRate   = metric{"restarts/s", "restarts per second", 1, "%.0f", true}
 	nsPerRestart  = metric{"sec/op", "time per restart", 1e9, "%.0f ns", false}
 	bytesPerTask  = metric{"B/task", "heap + stack per idle task", 1, "%.0f B", false}
+	nsPerService  = metric{"sec/service", "add + start + stop per service", 1e9, "%.0f ns", false}
 )
 
 // paired is the unit of the ratio each library's sub-benchmark measures
@@ -197,6 +198,15 @@ var workloads = []workload{
 				d := s.median - raw.median
 				return fmt.Sprintf("raw %+.0f B", d), d <= 256, true
 			}},
+		},
+	},
+	{
+		id: "W9", bench: "Services", title: "services at scale",
+		what: "One supervisor with n trivial services (each waits for its context): Add them all, Run until the last is started, " +
+			"Stop. Time per service over the three phases, a row per n; linear means flat.",
+		metrics: []metric{nsPerService},
+		targets: []target{
+			valueTarget(nsPerService, "Services/n=100000", "Services/n=1000", 0.5, "per service at 10⁵ ≤ 1.5× at 10³"),
 		},
 	},
 }

@@ -1,0 +1,90 @@
+package shepherd
+
+import "errors"
+
+// This file owns the supervisor's decision rules: what happens when a run
+// of a service ended on its own. decide is a plain function of what the
+// loop knows at that moment; it starts nothing, waits for nothing and
+// reads no clock, so each rule is tested by a table (decide_test.go). The
+// loop (exited, in child.go) carries the verdict out.
+
+// exitFacts is what the loop knows when a run ended on its own.
+type exitFacts struct {
+	err      error         // what Run returned
+	policy   RestartPolicy // the service's
+	strategy Strategy      // the supervisor's
+	stopping bool          // the supervisor was asked to stop
+	limitHit bool          // one more restart would pass MaxRestarts
+}
+
+// A verdictKind is what becomes of the service.
+type verdictKind int
+
+const (
+	finish   verdictKind = iota // done for good, not a failure
+	stopTree                    // it returned ErrStopTree: the supervisor stops, with that as its result
+	fail                        // a failure its policy does not restart: the supervisor fails
+	hold                        // it would be restarted, but the supervisor is stopping
+	escalate                    // it would be restarted, but past MaxRestarts: the supervisor fails
+	restart                     // started again, with the services of scope
+)
+
+// A restartScope is which services a restart starts again: OTP's
+// strategies.
+type restartScope int
+
+const (
+	scopeOne  restartScope = iota // the service alone (OneForOne)
+	scopeAll                      // every service (OneForAll)
+	scopeRest                     // the service and those added after it (RestForOne)
+)
+
+// A verdict is decide's answer.
+type verdict struct {
+	kind verdictKind
+	// failed says the exit is a failure, reported as one (EventFailed or
+	// EventPanicked) even when a restart follows.
+	failed bool
+	scope  restartScope // for restart
+}
+
+// decide returns what becomes of a service whose run ended on its own.
+func decide(f exitFacts) verdict {
+	failure := f.err != nil && !errors.Is(f.err, ErrDoNotRestart) && !errors.Is(f.err, ErrStopTree)
+	switch {
+	case errors.Is(f.err, ErrStopTree):
+		return verdict{kind: stopTree}
+	case !restarts(f.policy, f.err):
+		if failure {
+			return verdict{kind: fail, failed: true}
+		}
+		return verdict{kind: finish}
+	case f.stopping:
+		return verdict{kind: hold, failed: failure}
+	case f.limitHit:
+		return verdict{kind: escalate, failed: failure}
+	}
+	return verdict{kind: restart, failed: failure, scope: scopeFor(f.strategy)}
+}
+
+// restarts reports whether policy restarts a service after a run that
+// returned err.
+func restarts(policy RestartPolicy, err error) bool {
+	switch {
+	case errors.Is(err, ErrDoNotRestart) || errors.Is(err, ErrStopTree):
+		return false
+	case policy == Always:
+		return true
+	}
+	return policy == OnFailure && err != nil
+}
+
+func scopeFor(s Strategy) restartScope {
+	switch s {
+	case OneForAll:
+		return scopeAll
+	case RestForOne:
+		return scopeRest
+	}
+	return scopeOne
+}

@@ -1,0 +1,113 @@
+package shepherd
+
+import (
+	"context"
+	"errors"
+)
+
+// This file owns the supervisor's mailbox: the messages other goroutines
+// post to the goroutine in Run (a run ended, a nested supervisor failed
+// early), and settle, which takes them in arrival order. Arrival order is
+// causal order: a failure posted because of another, or after it was seen,
+// arrives after it. Each message costs O(1), whatever the number of
+// services.
+
+// A message tells the loop that run r of c ended (its done is closed), or,
+// with early, that r is a nested supervisor that has failed and is stopping.
+type message struct {
+	c     *child
+	r     *run
+	early bool
+}
+
+// post queues m for the loop and wakes it. Any goroutine may post.
+func (s *Supervisor) post(m message) {
+	s.mu.Lock()
+	s.inbox = append(s.inbox, m)
+	s.mu.Unlock()
+	s.poke()
+}
+
+// next takes the oldest message, if any.
+func (s *Supervisor) next() (message, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inboxHead == len(s.inbox) {
+		return message{}, false
+	}
+	m := s.inbox[s.inboxHead]
+	s.inbox[s.inboxHead] = message{}
+	s.inboxHead++
+	if s.inboxHead == len(s.inbox) {
+		s.inbox, s.inboxHead = s.inbox[:0], 0
+	}
+	return m, true
+}
+
+// putBack returns messages taken but not handled to the front of the
+// inbox, in their order.
+func (s *Supervisor) putBack(ms []message) {
+	if len(ms) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inboxHead >= len(ms) {
+		s.inboxHead -= len(ms)
+		copy(s.inbox[s.inboxHead:], ms)
+		return
+	}
+	s.inbox = append(append([]message(nil), ms...), s.inbox[s.inboxHead:]...)
+	s.inboxHead = 0
+}
+
+// settle handles the messages in the order they arrived: the early
+// failures of nested supervisors and the exits of services that returned
+// on their own, so that the failure that came first is the one reported
+// first. While another service is starting or a stop is under way
+// (fatalOnly), it handles only those that stop the supervisor; the rest
+// wait for the main loop. It reports whether the supervisor has failed.
+func (s *Supervisor) settle(ctx context.Context, fatalOnly bool) bool {
+	var keep []message
+	defer func() { s.putBack(keep) }()
+	for {
+		m, ok := s.next()
+		if !ok {
+			return false
+		}
+		c, r := m.c, m.r
+		if c.cur != r || r.stopped {
+			continue // handled already: by a start, a stop or a restart
+		}
+		if m.early {
+			s.mu.Lock()
+			early, taken := r.early, r.earlyTaken
+			if early != nil && !taken && !c.restartsAfter(early) {
+				r.earlyTaken = true
+			} else {
+				early = nil
+			}
+			s.mu.Unlock()
+			if early == nil {
+				continue
+			}
+			s.fail(early) // attributed to c when posted; passed up already
+			s.failed(c, early)
+		} else {
+			err, ok := s.exitError(r)
+			if fatalOnly && (!ok || err == nil || errors.Is(err, ErrDoNotRestart) || c.restartsAfter(err)) {
+				keep = append(keep, m)
+				continue
+			}
+			s.mu.Lock()
+			c.cur = nil
+			s.mu.Unlock()
+			if ok {
+				s.exited(ctx, c, err, r.start, r.endedAt)
+			}
+		}
+		if s.failure != nil {
+			return true
+		}
+	}
+}
