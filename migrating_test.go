@@ -76,7 +76,9 @@ func Example_migrateErrgroupCancelledParent() {
 // not a mere echo of the cancellation, each naming its task.
 func Example_migrateErrgroupEveryFailure() {
 	g := shepherd.NewGroup(context.Background())
+	started := make(chan struct{}) // the primary fails once all three have started
 	g.Go("primary", func(ctx context.Context) error {
+		<-started
 		return errors.New("disk full")
 	})
 	g.Go("replica", func(ctx context.Context) error {
@@ -87,6 +89,7 @@ func Example_migrateErrgroupEveryFailure() {
 		<-ctx.Done()
 		return ctx.Err() // an echo of the cancellation: not a failure
 	})
+	close(started)
 	err := g.Wait()
 	for _, e := range multierr.Errors(err) {
 		fmt.Println(e)
