@@ -201,7 +201,7 @@ var workloads = []workload{
 		},
 	},
 	{
-		id: "W9", bench: "Services", title: "services at scale",
+		id: "W12", bench: "Services", title: "services at scale",
 		what: "One supervisor with n trivial services (each waits for its context): Add them all, Run until the last is started, " +
 			"Stop. Time per service over the three phases, a row per n; linear means flat.",
 		metrics: []metric{nsPerService},
