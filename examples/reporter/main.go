@@ -26,7 +26,9 @@
 //
 // Run it and try:
 //
-//	for i in $(seq 20); do curl -s localhost:8080/ping; done; kill -INT %go-run-pid
+//	go build -o /tmp/reporter ./examples/reporter
+//	/tmp/reporter & pid=$!
+//	for i in $(seq 20); do curl -s localhost:8080/ping; done; kill -INT $pid; wait $pid; echo "exit $?"
 package main
 
 import (
