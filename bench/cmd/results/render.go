@@ -38,9 +38,13 @@ type workload struct {
 	// baseline says in one line what raw is in this workload, so that no
 	// ratio is read against a different mechanism than the one it measures.
 	baseline string
-	metrics  []metric // the first is the one paired with raw, if any
-	targets  []target
-	custom   func(io.Writer, *results) // renders the table instead of table
+	// profile says where shepherd's time goes beyond the baseline's, from
+	// a CPU profile of its sub-benchmark, for a workload whose target the
+	// library has not reached: what it would take, not an excuse.
+	profile string
+	metrics []metric // the first is the one paired with raw, if any
+	targets []target
+	custom  func(io.Writer, *results) // renders the table instead of table
 }
 
 // A target compares a measured figure with the goal the suite holds
@@ -57,7 +61,9 @@ var workloads = []workload{
 		id: "W1", bench: "SpawnWait", title: "spawn-wait",
 		what:     "10,000 tiny tasks (an atomic add each), then wait for all. shepherd runs them with names, pprof labels and panic recovery.",
 		baseline: "raw is a go statement per task and a sync.WaitGroup, the task a closure built once, as every library's is; errgroup (no names, labels or recovery) is the peer the target names.",
-		metrics:  []metric{nsPerTask, allocsPerTask},
+		profile: "Profile it with `cd bench && go test -run NONE -bench 'SpawnWait/shepherd$' -cpuprofile cpu.out && go tool pprof -top cpu.out`. W1p splits the task into its parts: the pprof label and the recover cost about what errgroup's whole task does beyond raw, " +
+			"and the label set (SetGoroutineLabels, a lookup in the task's context) is the larger of the two; the labels stay, since they are what makes every goroutine findable.",
+		metrics: []metric{nsPerTask, allocsPerTask},
 		targets: []target{
 			timeTarget("SpawnWait", nsPerTask, "shepherd", "raw", 1.15, "shepherd ≤ 1.15× raw"),
 			timeTarget("SpawnWait", nsPerTask, "shepherd", "errgroup", 1, "shepherd no slower than errgroup"),
@@ -79,6 +85,10 @@ var workloads = []workload{
 			"and is no baseline. shepherd is Pool[int] with its default queue, " +
 			"shepherd-group a Group with Limit(8) (a goroutine per item, like errgroup.SetLimit), shepherd-foreach ForEach over a slice; " +
 			"ants is its typed PoolWithFuncGeneric, pond and conc their bounded pools. Every library's per-item functions are built before the timed loop.",
+		profile: "Profile it with `cd bench && go test -run NONE -bench 'BoundedPool/shepherd$' -cpuprofile cpu.out && go tool pprof -top cpu.out`. Most of the time is the channel send and receive, which raw pays too; " +
+			"the Pool's own share is the check of the handlers' context before each item (the promise that no item starts once Run's context is done), " +
+			"the select of a Submit that finds the queue full, the second atomic of Submit's closing protocol and the per-worker counters. " +
+			"Dropping the closing atomic needs a count taken when a worker receives an item: another atomic per item.",
 		metrics: []metric{nsPerTask, allocsPerTask},
 		targets: []target{
 			timeTarget("BoundedPool", nsPerTask, "shepherd", "raw", 1.10, "shepherd Pool ≤ 1.10× raw (buffered like its queue)"),
@@ -94,6 +104,9 @@ var workloads = []workload{
 			"conc's iter. shepherd recovers a panic in any item and names the item, and stops taking items once ctx is done, checking it before each item; raw-ctx is raw with that check, an extra that shows its cost; conc-iter checks no context.",
 		baseline: "raw is 8 goroutines taking indexes from an atomic counter, what ForEach does; raw-map also stores each result, " +
 			"and shepherd-map and conc-iter-map are paired with it, not with raw.",
+		profile: "Profile it with `cd bench && go test -run NONE -bench 'ForEach/shepherd' -cpuprofile cpu.out && go tool pprof -top cpu.out`. The check of the context before each item costs about as much as a tiny item itself " +
+			"(raw-ctx shows it); the rest is the indirect call of fn and the worker's bookkeeping. " +
+			"A flag set by context.AfterFunc would be cheaper, but it is set asynchronously, so items could keep starting after a cancel.",
 		metrics: []metric{nsPerTask, allocsPerTask},
 		targets: []target{
 			timeTarget("ForEach", nsPerTask, "shepherd-foreach", "raw", 1.15, "ForEach ≤ 1.15× the atomic-index loop"),
@@ -139,6 +152,8 @@ var workloads = []workload{
 			"pond formats a stack for every task, ants calls a panic handler.",
 		baseline: "raw-callers is the baseline the target names: a go statement per task with a deferred recover that records " +
 			"the stack's program counters (runtime.Callers), what shepherd keeps of every panic; plain raw keeps nothing.",
+		profile: "Profile it with `cd bench && go test -run NONE -bench 'PanicRecovery/shepherd$' -cpuprofile cpu.out && go tool pprof -top cpu.out`. runtime.Callers and the heap and GC pressure of one *PanicError per panic, " +
+			"the group's lock in fail, and the cost of spawning each task (see W1p).",
 		metrics: []metric{nsPerTask, allocsPerTask},
 		targets: []target{
 			timeTarget("PanicRecovery", nsPerTask, "shepherd", "raw-callers", 1.2, "shepherd ≤ 1.2× raw-callers, stacks captured"),
@@ -151,7 +166,10 @@ var workloads = []workload{
 		what: "A service that fails as soon as it starts, restarted at once (no backoff, restart limits out of the way), " +
 			"b.N times under one supervisor.",
 		baseline: "raw is a loop that runs the service in a fresh goroutine with recover; suture is the peer the target names.",
-		metrics:  []metric{restartRate, nsPerRestart},
+		profile: "Profile it with `cd bench && go test -run NONE -bench 'RestartRate/shepherd$' -cpuprofile cpu.out && go tool pprof -top cpu.out`. Each run's end is a message to the supervisor's loop, which starts the next run on a new goroutine: " +
+			"the hand-off between the two goroutines (a channel send, a wake-up and a goroutine start) is most of a restart; " +
+			"suture's loop pays the same kind of hand-off.",
+		metrics: []metric{restartRate, nsPerRestart},
 		targets: []target{
 			valueTarget(restartRate, "RestartRate/shepherd", "RestartRate/suture", 0.5, "shepherd ≥ 1.5× suture's restarts per second"),
 		},
@@ -161,6 +179,7 @@ var workloads = []workload{
 		id: "W9", bench: "WeightedGroup", title: "weighted group",
 		what: "10,000 tiny tasks of weights 1 to 64 under a budget of 256. raw is what is built by hand: errgroup with " +
 			"semaphore.Weighted, Acquire before g.Go and Release when the task returns; shepherd is a Group with Budget(256) and GoWeighted.",
+		profile: "Profile it with `cd bench && go test -run NONE -bench 'WeightedGroup/shepherd$' -cpuprofile cpu.out && go tool pprof -top cpu.out`. a weighted task pays for a plain task's label and recover (see W1p) on top of the semaphore both sides share.",
 		metrics: []metric{nsPerTask, allocsPerTask},
 		targets: []target{
 			timeTarget("WeightedGroup", nsPerTask, "shepherd", "raw", 1, "shepherd no slower than errgroup + semaphore by hand"),
@@ -171,6 +190,8 @@ var workloads = []workload{
 		what: "The same 10,000 weights through 8 workers with at most 256 queued or in flight. raw is a channel of 128 slots " +
 			"read by 8 goroutines, with semaphore.Weighted acquired before the send and released after the handler; shepherd " +
 			"is Pool[int64] with ItemWeight and MaxWeight(256) (and its default queue of 128).",
+		profile: "Profile it with `cd bench && go test -run NONE -bench 'WeightedPool/shepherd$' -cpuprofile cpu.out && go tool pprof -top cpu.out`. The weighted path adds little to the Pool's own per-item cost (see W2): " +
+			"most of the gap to the hand-built channel and semaphore is the Pool's bookkeeping for conservation and statistics.",
 		metrics: []metric{nsPerTask, allocsPerTask},
 		targets: []target{
 			timeTarget("WeightedPool", nsPerTask, "shepherd", "raw", 1, "shepherd no slower than a channel + semaphore by hand"),
@@ -446,6 +467,9 @@ func table(w io.Writer, wl workload, r *results) {
 	fmt.Fprintln(w)
 	if wl.baseline != "" {
 		fmt.Fprintf(w, "Baseline: %s\n\n", wl.baseline)
+	}
+	if wl.profile != "" {
+		fmt.Fprintf(w, "Where the time goes: %s\n\n", wl.profile)
 	}
 }
 
