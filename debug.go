@@ -66,7 +66,8 @@ type Snapshotter interface {
 //	restarts           how many times it was restarted
 //	last_error         the text of its latest failure; absent if none
 //	stats              a pool's Stats: "submitted", "queued", "in_flight", "done",
-//	                   "failed", "panicked", "handed_back"; absent for others
+//	                   "failed", "panicked", "handed_back", "interrupted",
+//	                   "workers", "weight"; absent for others
 //	children           a supervisor's services in Add order; absent if none
 //	goroutines         (page) the goroutine sets listed under the node
 //	leaked_goroutines  (page) how many of them the runtime proved leaked
