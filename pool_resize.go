@@ -122,7 +122,11 @@ func (p *Pool[T]) counters() *workerStats {
 
 // shrink sends k stop signals through the queue. A signal that does not
 // fit now is carried by a goroutine of its own, which the queue's closing
-// waits for: Resize does not block on a full queue.
+// waits for: Resize does not block on a full queue. That goroutine is the
+// pool's, and carries the pool's labels rather than those of the caller
+// of Resize (a request handler, say), which it may outlive: the debug
+// page, the sampler and the look for leftovers at a stop then count it
+// where it belongs.
 func (p *Pool[T]) shrink(k int) {
 	for range k {
 		n := p.seq.Add(1)
@@ -137,6 +141,7 @@ func (p *Pool[T]) shrink(k int) {
 			p.leave()
 		default:
 			go func() {
+				setLabels(p.hctx) // set by Run before the workers started
 				p.queue <- pill
 				p.leave()
 			}()
