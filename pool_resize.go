@@ -134,15 +134,23 @@ func (p *Pool[T]) shrink(k int) {
 		if n&closedBit != 0 {
 			return // draining: every worker exits once the queue is empty
 		}
+		// pills counts the signals in the queue, which Stats leaves out
+		// of Queued: counted before the send, so that a worker taking the
+		// signal at once never finds the count below zero; a signal that
+		// does not fit is counted only once its goroutine has sent it, or
+		// Stats would count it in the queue, one queued item short (and
+		// one in flight too many), for as long as it waits.
 		p.size.pills.Add(1)
 		pill := entry[T]{seq: -1}
 		select {
 		case p.queue <- pill:
 			p.leave()
 		default:
+			p.size.pills.Add(-1)
 			go func() {
 				setLabels(p.hctx) // set by Run before the workers started
 				p.queue <- pill
+				p.size.pills.Add(1)
 				p.leave()
 			}()
 		}
