@@ -595,7 +595,9 @@ func (p *Pool[T]) loop(w *workerStats) (drained bool) {
 		}
 		inHandler = true
 		var err error
-		if o := p.obs.Load(); o != nil {
+		if o := p.obs.Load(); o != nil && e.at != 0 {
+			// Only items stamped at Submit are timed: one accepted
+			// before Observe has no queue wait to report.
 			err = p.observe(o.o, e)
 		} else {
 			err = p.handle(p.hctx, e.item)
