@@ -25,8 +25,11 @@ type Snapshotter interface {
 // task, which inherit the label. Goroutines whose label names a path below
 // a node that is not itself in the tree (the tasks of a Group inside a
 // service, say "app/api/fetch") are listed under the nearest node above
-// them, with their own path. Labelled goroutines outside every tree come
-// next, and goroutines without a shepherd label come last, as "unowned".
+// them, with their own path. A goroutine is listed in its own tree only
+// (its "shepherd.tree" label), so two roots with equal names, such as two
+// supervisors both called "app", each list their own goroutines. Labelled
+// goroutines outside every tree come next, and goroutines without a
+// shepherd label come last, as "unowned".
 //
 // The query selects the form:
 //
@@ -63,7 +66,8 @@ type Snapshotter interface {
 //	restarts           how many times it was restarted
 //	last_error         the text of its latest failure; absent if none
 //	stats              a pool's Stats: "submitted", "queued", "in_flight", "done",
-//	                   "failed", "panicked", "handed_back"; absent for others
+//	                   "failed", "panicked", "handed_back", "interrupted",
+//	                   "workers", "weight"; absent for others
 //	children           a supervisor's services in Add order; absent if none
 //	goroutines         (page) the goroutine sets listed under the node
 //	leaked_goroutines  (page) how many of them the runtime proved leaked
@@ -249,8 +253,9 @@ const debugFrames = 5
 
 func newDebugPage(roots []Snapshotter, withGoroutines bool) *debugPage {
 	p := &debugPage{Time: time.Now().UTC(), Roots: []*debugNode{}, Other: []debugGoroutines{}, Unowned: []debugGoroutines{}, Goroutines: withGoroutines}
-	byPath := map[string]*debugNode{}
+	trees := debugTrees{}
 	for _, r := range roots {
+		byPath := trees.of(rootTree(r))
 		p.Roots = append(p.Roots, p.node(r.Snapshot(), 0, byPath))
 		if gs, ok := r.(*GoroutineSampler); ok {
 			for path, t := range gs.Trends() {
@@ -273,7 +278,7 @@ func newDebugPage(roots []Snapshotter, withGoroutines bool) *debugPage {
 			Path: g.Path, Count: g.Count, Leaked: g.Leaked, Frames: topFrames(g.Frames),
 			Waits: waits.waitsOf(g), Plumbing: isPlumbingStack(g.Frames), key: waitKey(g.Frames),
 		}
-		switch n := owner(byPath, g.Path); {
+		switch n := trees.owner(g); {
 		case g.Path == "":
 			p.Unowned = append(p.Unowned, d)
 			p.UnownedCount += g.Count
@@ -285,12 +290,14 @@ func newDebugPage(roots []Snapshotter, withGoroutines bool) *debugPage {
 			p.Other = append(p.Other, d)
 		}
 	}
-	for path, n := range byPath {
-		sortGoroutines(n.Goroutines, path)
-		n.Goroutines = mergeTasks(n.Goroutines)
-		waits.fillMerged(n.Goroutines)
-		sortGoroutines(n.Goroutines, path)
-		n.Program, n.Plumbing, n.PlumbingCount = splitPlumbing(n.Goroutines)
+	for _, byPath := range trees {
+		for path, n := range byPath {
+			sortGoroutines(n.Goroutines, path)
+			n.Goroutines = mergeTasks(n.Goroutines)
+			waits.fillMerged(n.Goroutines)
+			sortGoroutines(n.Goroutines, path)
+			n.Program, n.Plumbing, n.PlumbingCount = splitPlumbing(n.Goroutines)
+		}
 	}
 	sortGoroutines(p.Other, "")
 	sortGoroutines(p.Unowned, "")

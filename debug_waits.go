@@ -21,6 +21,7 @@ import (
 //	goroutine 7 [chan receive, 5 minutes labels:{"shepherd.path": "app/api"}]:
 type goroutineWait struct {
 	path    string // from the labels; "" without tracebacklabels
+	tree    string // the tree label (LabelTree), likewise
 	labeled bool   // the header carried labels
 	reason  string // "chan receive", "select", "IO wait", "running"
 	minutes int
@@ -85,7 +86,8 @@ func parseWaitHeader(h string) goroutineWait {
 	var w goroutineWait
 	if i := strings.Index(h, " labels:{"); i >= 0 {
 		w.labeled = true
-		w.path = parseLabels(strings.ReplaceAll(h[i+len(" labels:"):], `": "`, `":"`))[LabelPath]
+		labels := parseLabels(strings.ReplaceAll(h[i+len(" labels:"):], `": "`, `":"`))
+		w.path, w.tree = labels[LabelPath], labels[LabelTree]
 		h = h[:i]
 	}
 	parts := strings.Split(h, ", ")
@@ -165,7 +167,7 @@ func newWaitIndex(waits []goroutineWait, sets []GoroutineStack) *waitIndex {
 	for _, w := range waits {
 		k := w.key
 		if x.labeled {
-			k = w.path + "\x00" + k
+			k = ownerKey(w.tree, w.path, k)
 		}
 		x.byKey[k] = append(x.byKey[k], w)
 	}
@@ -175,13 +177,18 @@ func newWaitIndex(waits []goroutineWait, sets []GoroutineStack) *waitIndex {
 	return x
 }
 
+// ownerKey keys the waits of a stack by owner, when the dump names the
+// owners: the tree as well as the path, since two trees may have equal
+// paths.
+func ownerKey(tree, path, stack string) string { return tree + "\x00" + path + "\x00" + stack }
+
 // waitsOf returns the waits of a set. Without labels in the dump, a stack
 // that more than one owner shares cannot be split between them, and is
 // given no waits rather than wrong ones.
 func (x *waitIndex) waitsOf(g GoroutineStack) []debugWait {
 	k := waitKey(g.Frames)
 	if x.labeled {
-		k = g.Path + "\x00" + k
+		k = ownerKey(g.Tree, g.Path, k)
 	} else if x.owners[k] != 1 {
 		return nil
 	}

@@ -122,7 +122,10 @@ func Main(svc Service, opts ...MainOption) int {
 		if sup, ok := svc.(*Supervisor); ok {
 			// The root supervisor's own goroutine is owned by the tree too,
 			// so debug pages and stuck reports do not list it as unowned.
-			setLabels(pprof.WithLabels(ctx, pprof.Labels(LabelPath, sup.name)))
+			// It carries the tree's identity, which Run gives the tree
+			// (newTreeID), since the debug page and the sampler match
+			// goroutines to their own tree only.
+			setLabels(pprof.WithLabels(ctx, pprof.Labels(LabelPath, sup.name, LabelTree, newTreeID(sup))))
 		}
 		var err error = &TaskError{Path: "main", Err: ErrGoexit} // replaced unless svc.Run calls runtime.Goexit
 		defer func() { errc <- err }()

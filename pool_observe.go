@@ -26,7 +26,7 @@ type poolObserver struct{ o PoolObserver }
 // time stamps, and each Submit and each item pay one nil check for the
 // option, and a queued item carries eight more bytes for the time stamp.
 // Observe with nil detaches the observer. It may be called at any
-// time; an item accepted before it is not timed.
+// time; an item accepted before it is not timed, nor passed to o.
 func (p *Pool[T]) Observe(o PoolObserver) {
 	p.check("Observe")
 	if o == nil {

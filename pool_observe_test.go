@@ -113,3 +113,33 @@ func BenchmarkPoolObserved(b *testing.B) {
 type nopObserver struct{}
 
 func (nopObserver) ObserveItem(string, time.Duration, time.Duration) {}
+
+// TestPoolObserveSkipsItemsAcceptedBefore: an item accepted before Observe
+// has no time stamp, so it is not timed: the observer is told of the items
+// accepted after it only, never of a queue wait of 0 that did not happen.
+func TestPoolObserveSkipsItemsAcceptedBefore(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pool := shepherd.NewPool("reports", 1, func(ctx context.Context, n int) error { return nil })
+		if err := pool.TrySubmit(1); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Second)
+		obs := &itemTimes{}
+		pool.Observe(obs)
+		time.Sleep(time.Second)
+		if err := pool.TrySubmit(2); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+		pool.Close()
+		if err := pool.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if len(obs.waits) != 1 || obs.waits[0] != time.Second {
+			t.Errorf("queue waits = %v; want one, 1s: the item accepted before Observe is not timed", obs.waits)
+		}
+		if st := pool.Stats(); st.Done != 2 {
+			t.Errorf("Stats() = %+v; want 2 done", st)
+		}
+	})
+}

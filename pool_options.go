@@ -35,8 +35,9 @@ type poolConfig struct {
 //
 // Size the queue so that a full one drains well within the shutdown
 // budget: every queued item must be handled or handed back at stop. n must
-// not be negative. NewPool allocates the queue at once, n items and 8 bytes
-// for each; it panics if that comes to more than 1 GiB.
+// not be negative. NewPool allocates the queue at once: n items, and 24
+// bytes beside each (its position, its weight under ItemWeight, and its
+// time stamp under Observe); it panics if that comes to more than 1 GiB.
 func QueueSize(n int) PoolOption {
 	return func(c *poolConfig) { c.queueSize, c.queueSet = n, true }
 }

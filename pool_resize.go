@@ -122,7 +122,11 @@ func (p *Pool[T]) counters() *workerStats {
 
 // shrink sends k stop signals through the queue. A signal that does not
 // fit now is carried by a goroutine of its own, which the queue's closing
-// waits for: Resize does not block on a full queue.
+// waits for: Resize does not block on a full queue. That goroutine is the
+// pool's, and carries the pool's labels rather than those of the caller
+// of Resize (a request handler, say), which it may outlive: the debug
+// page, the sampler and the look for leftovers at a stop then count it
+// where it belongs.
 func (p *Pool[T]) shrink(k int) {
 	for range k {
 		n := p.seq.Add(1)
@@ -130,14 +134,23 @@ func (p *Pool[T]) shrink(k int) {
 		if n&closedBit != 0 {
 			return // draining: every worker exits once the queue is empty
 		}
+		// pills counts the signals in the queue, which Stats leaves out
+		// of Queued: counted before the send, so that a worker taking the
+		// signal at once never finds the count below zero; a signal that
+		// does not fit is counted only once its goroutine has sent it, or
+		// Stats would count it in the queue, one queued item short (and
+		// one in flight too many), for as long as it waits.
 		p.size.pills.Add(1)
 		pill := entry[T]{seq: -1}
 		select {
 		case p.queue <- pill:
 			p.leave()
 		default:
+			p.size.pills.Add(-1)
 			go func() {
+				setLabels(p.hctx) // set by Run before the workers started
 				p.queue <- pill
+				p.size.pills.Add(1)
 				p.leave()
 			}()
 		}

@@ -158,6 +158,14 @@ func (s *GoroutineSampler) Sample() []*GoroutineLimitError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.samples++
+	for p := range s.history {
+		if _, ok := counts[p]; !ok {
+			// A node removed from the tree (Supervisor.Remove) has no
+			// trend any more; keeping it would grow the history with
+			// every name ever used and export a stale count for it.
+			delete(s.history, p)
+		}
+	}
 	for _, p := range nodes {
 		h := append(s.history[p], counts[p])
 		if len(h) > s.window {
@@ -204,7 +212,8 @@ type GoroutineTrend struct {
 	Over bool `json:"over_limit,omitempty"`
 }
 
-// Trends returns each sampled node's trend, by path.
+// Trends returns the trend of each node the last sample found in the
+// tree (and of each path given a MaxGoroutines), by path.
 func (s *GoroutineSampler) Trends() map[string]GoroutineTrend {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -11,11 +11,14 @@ import (
 // Livez wraps a liveness handler, such as Livez(root): while the last
 // sample found a node past its MaxGoroutines, it answers 503 naming each
 // such owner, its count and where its goroutines wait, so that Kubernetes
-// or a watchdog restarts the process before a leak exhausts its memory;
-// otherwise it passes the request to next. The failure was logged as an
-// EventOverLimit when the sample found it, before any probe saw it.
-// It is opt-in: a program that wants a leak reported but not acted on
-// serves Livez(root) alone.
+// or another watchdog probing this handler restarts the process before a
+// leak exhausts its memory; otherwise it passes the request to next. The
+// failure was logged as an EventOverLimit when the sample found it, before
+// any probe saw it. It is opt-in: a program that wants a leak reported but
+// not acted on serves Livez(root) alone. The systemd watchdog pings that
+// Main sends judge the tree as Livez(root) does and do not consult the
+// sampler: under systemd's watchdog alone, a ceiling passed is reported,
+// not acted on.
 func (s *GoroutineSampler) Livez(next http.Handler) http.Handler {
 	if next == nil {
 		panic("shepherd: GoroutineSampler.Livez(nil): pass the liveness handler to wrap, such as shepherd.Livez(sup)")

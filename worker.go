@@ -46,9 +46,10 @@ var ErrUnprocessed = errors.New("shepherd: accepted items not processed")
 // instead.
 //
 // Submit and a worker's dequeue do not allocate, and an item costs little
-// more than a send and a receive on a buffered channel: two uncontended
-// atomic adds for Submit; for the worker, one, and an atomic load of its
-// context's state. BenchmarkPool compares the two.
+// more than a send and a receive on a buffered channel: for Submit, two
+// uncontended atomic adds and an atomic load (is a PoolObserver
+// attached?); for the worker, one add and two loads (its context's state,
+// and the observer). BenchmarkPool compares the two.
 type Pool[T any] struct {
 	// Written by every Submit: kept together, away from the rest.
 	seq  atomic.Int64 // Submit and TrySubmit calls so far, plus closedBit once closed
@@ -594,7 +595,9 @@ func (p *Pool[T]) loop(w *workerStats) (drained bool) {
 		}
 		inHandler = true
 		var err error
-		if o := p.obs.Load(); o != nil {
+		if o := p.obs.Load(); o != nil && e.at != 0 {
+			// Only items stamped at Submit are timed: one accepted
+			// before Observe has no queue wait to report.
 			err = p.observe(o.o, e)
 		} else {
 			err = p.handle(p.hctx, e.item)

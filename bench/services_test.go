@@ -9,7 +9,7 @@ import (
 	"github.com/shepherd-go/shepherd"
 )
 
-// W9: services at scale. One supervisor with n trivial services: Add all of
+// W12: services at scale. One supervisor with n trivial services: Add all of
 // them, Run until the last is started, Stop. The metrics are the time per
 // service of each phase; a supervisor whose work per message is O(1) in the
 // number of services keeps each flat from 10³ to 10⁵.
