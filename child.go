@@ -186,7 +186,7 @@ func (s *Supervisor) startChild(ctx context.Context, c *child, now time.Time) (s
 	}
 	if c.base == nil {
 		// Labels and scope are the same for every run: built once.
-		c.base = scopedContext(s.base, &scope{path: c.path, ev: s.ev, cap: s.cap})
+		c.base = scopedContext(s.base, &scope{path: c.path, ev: s.ev, cap: s.cap, seq: s.seq})
 	}
 	rctx, cancel := context.WithCancelCause(c.base)
 	r.rc = runContext{Context: rctx, r: r}

@@ -15,8 +15,8 @@ import (
 // which a tree's events reach its Logger and OnEvent hook, in the order they
 // were posted, and the containment of those sinks. A supervisor that sets a
 // sink owns one deliverer for the length of its Run; nested supervisors
-// that set none post to their parent's, which keeps a tree's events in one
-// order.
+// that set none post to their parent's. The deliverers of one tree share a
+// sequence (delivery_order.go), which keeps the tree's events in one order.
 
 // eventQueueSize bounds the events waiting for a slow sink. Past it, events
 // are dropped and counted, never waited for: a sink that cannot keep up
@@ -25,9 +25,10 @@ const eventQueueSize = 4096
 
 // A delivery is one posted event, or one plain log line when msg is set.
 type delivery struct {
-	ctx   context.Context
-	e     Event
-	quiet bool // a failure that only echoes a stop: logged below Error
+	ticket uint64 // its place in the tree's order; see sequence
+	ctx    context.Context
+	e      Event
+	quiet  bool // a failure that only echoes a stop: logged below Error
 
 	msg   string
 	level slog.Level
@@ -37,6 +38,7 @@ type delivery struct {
 // A deliverer is the goroutine that calls a tree's sinks, and its queue.
 type deliverer struct {
 	ev    *events
+	seq   *sequence       // the tree's order, shared with the other deliverers of the tree
 	label string          // its goroutines' path label; the stuck report's name for it
 	tree  string          // its goroutines' tree label
 	ctx   context.Context // carries label, which goroutines a hook starts inherit
@@ -47,14 +49,16 @@ type deliverer struct {
 	quit    chan struct{}
 	done    chan struct{} // closed when the last delivery returned
 	gid     atomic.Uint64 // the delivering goroutine, for Stop called from a sink
+	behind  atomic.Bool   // waiting for another deliverer of the tree to deliver an earlier event
 }
 
 // newDeliverer starts the delivery goroutine for ev, named after the
-// supervisor at path and the sinks it calls.
-func newDeliverer(ev *events, tree, path string) *deliverer {
+// supervisor at path and the sinks it calls; seq is the tree's order.
+func newDeliverer(ev *events, seq *sequence, tree, path string) *deliverer {
 	label := path + " (" + sinkNames(ev) + ")"
 	d := &deliverer{
 		ev:    ev,
+		seq:   seq,
 		label: label,
 		tree:  tree,
 		ctx:   pprof.WithLabels(context.Background(), pprof.Labels(LabelPath, label, LabelTree, tree)),
@@ -82,11 +86,19 @@ func (d *deliverer) post(x delivery) {
 	if d.closed.Load() {
 		return // the owner's Run is over: nobody would wait for the delivery
 	}
+	// The ticket is taken and queued under the sequence's lock, so that
+	// tickets are queued in their order; a dropped post takes none, so
+	// nobody waits for it.
+	q := d.seq
+	q.mu.Lock()
+	x.ticket = q.posted
 	select {
 	case d.q <- x:
+		q.posted++
 	default:
 		d.dropped.Add(1)
 	}
+	q.mu.Unlock()
 }
 
 // run delivers until the owner closes the queue and it is empty. A sink
@@ -104,14 +116,14 @@ func (d *deliverer) run() {
 	for {
 		select {
 		case x := <-d.q:
-			d.deliver(x)
+			d.deliverInTurn(x)
 			continue
 		case <-d.quit:
 		}
 		for {
 			select {
 			case x := <-d.q:
-				d.deliver(x)
+				d.deliverInTurn(x)
 				continue
 			default:
 			}
@@ -120,6 +132,14 @@ func (d *deliverer) run() {
 			return
 		}
 	}
+}
+
+// deliverInTurn delivers x once every event posted before it in the tree
+// was delivered. The turn passes on even if a sink ends the goroutine.
+func (d *deliverer) deliverInTurn(x delivery) {
+	d.seq.await(x.ticket, d.gid.Load(), &d.behind)
+	defer d.seq.finish()
+	d.deliver(x)
 }
 
 // deliver hands x to the Logger, then to the hook, each contained on its
@@ -174,6 +194,11 @@ func (d *deliverer) close(deadline time.Time, budget time.Duration) error {
 	case <-d.done:
 		return nil
 	case <-t.C:
+	}
+	if d.behind.Load() {
+		// None of this deliverer's sinks is running: it waits for another
+		// deliverer of the tree, which names its own stuck sink.
+		return nil
 	}
 	all := Goroutines()
 	return &StuckError{Budget: max(0, budget).Round(time.Millisecond),

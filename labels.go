@@ -38,8 +38,9 @@ type scopeKey struct{}
 // scope is what a task knows about where it lives in the tree.
 type scope struct {
 	path string
-	ev   *events  // nil when nobody listens
-	cap  *taskCap // nil when no supervisor above sets MaxTasks
+	ev   *events   // nil when nobody listens
+	cap  *taskCap  // nil when no supervisor above sets MaxTasks
+	seq  *sequence // the order of the tree's events; set for a supervisor's services
 }
 
 func scopeOf(ctx context.Context) *scope {

@@ -74,21 +74,26 @@ func StartTimeout(d time.Duration) SupervisorOption {
 //
 // Records reach l's handler in order, from a goroutine of the tree's own,
 // never from the goroutine where the event happened: a slow handler delays
-// only its own records (past a queue of 4096 it loses them, and says how
-// many), and a handler that panics or calls runtime.Goexit is a failure of
-// the supervisor that set it, reported as a *PanicError (or ErrGoexit) for
-// the event's path with " (Logger)" appended. Run waits, within the
-// shutdown budget, for the stop's records to be handled; a handler still
-// blocked at the end of the budget is named in a *StuckError.
+// the tree's records, never the tree (past a queue of 4096 it loses them,
+// and says how many). The order is the tree's, across the sinks that
+// nested supervisors set: a nested supervisor's records come after the
+// parent's records that led to them, so a slow sink anywhere in the tree
+// also holds back the records posted after its own. A handler that panics
+// or calls runtime.Goexit is a failure of the supervisor that set it,
+// reported as a *PanicError (or ErrGoexit) for the event's path with
+// " (Logger)" appended. Run waits, within the shutdown budget, for the
+// stop's records to be handled; a handler still blocked at the end of the
+// budget is named in a *StuckError.
 func Logger(l *slog.Logger) SupervisorOption {
 	return func(c *supervisorConfig) { c.log = l }
 }
 
 // OnEvent calls fn for every event of the supervisor's tree, for metrics or
 // tests. fn is called in the order the events happened, after the Logger,
-// from the same goroutine of the tree's own; like the Logger it delays only
-// its own deliveries and, when still blocked at the end of the shutdown
-// budget, is named in Run's *StuckError as "<path> (OnEvent hook)". A panic
+// from the same goroutine of the tree's own, in one order with the events
+// that nested supervisors deliver to sinks of their own; like the Logger it
+// delays the tree's events but never the tree and, when still blocked at the
+// end of the shutdown budget, is named in Run's *StuckError as "<path> (OnEvent hook)". A panic
 // or runtime.Goexit in fn is a failure of the supervisor that set it, like
 // a panic anywhere in its tree: the supervisor stops, and Run reports it as
 // a *PanicError (or ErrGoexit) for the event's path with " (OnEvent hook)"

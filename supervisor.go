@@ -59,6 +59,7 @@ type Supervisor struct {
 	finishedUpTo int       // services before this index are done for good; see finished
 	ev           *events
 	delivery     *deliverer      // the deliverer this Run started, if it set a sink; under mu
+	seq          *sequence       // the order of the tree's events, shared by its deliverers; under mu
 	base         context.Context // what every child's context derives from
 	rnd          *rand.Rand
 	restarts     intensity
@@ -290,9 +291,14 @@ func (s *Supervisor) Stop(ctx context.Context) error {
 // that Run will wait for.
 func (s *Supervisor) deliversHere() bool {
 	s.mu.Lock()
-	d := s.delivery
+	d, seq := s.delivery, s.seq
 	s.mu.Unlock()
 	if d.onThisGoroutine() {
+		return true
+	}
+	if d != nil && seq.heldBy(goid()) {
+		// A sink of another supervisor of the tree: this Run's deliverer
+		// may be waiting for it to return before it can finish.
 		return true
 	}
 	for _, c := range s.snapshotChildren() {
@@ -403,6 +409,15 @@ func (s *Supervisor) begin(ctx context.Context) context.Context {
 		s.tree = newTreeID(s)
 		ctx = treeContext(ctx, s.tree)
 	}
+	// One order for the events of the whole tree, whichever supervisors
+	// in it set sinks: see sequence.
+	s.seq = nil
+	if parent != nil {
+		s.seq = parent.seq
+	}
+	if s.seq == nil {
+		s.seq = newSequence()
+	}
 	s.ev, s.delivery = s.events(parent)
 	s.cap = nil
 	if parent != nil {
@@ -443,7 +458,7 @@ func (s *Supervisor) events(parent *scope) (*events, *deliverer) {
 	if ev.hook == nil && inherited != nil {
 		ev.hook, ev.hookOwner = inherited.hook, inherited.hookOwner
 	}
-	return ev, newDeliverer(ev, s.tree, s.path)
+	return ev, newDeliverer(ev, s.seq, s.tree, s.path)
 }
 
 // supervise is Run's body: start, watch, stop.
