@@ -120,7 +120,7 @@ func poolThatFails() shepherd.Service {
 }
 
 func hasPanicAt(err error, task string) bool {
-	for _, e := range flatten(err) {
+	for _, e := range unwrapAll(err) {
 		if pe, ok := e.(*shepherd.PanicError); ok && pe.Task == task {
 			return true
 		}
@@ -129,28 +129,12 @@ func hasPanicAt(err error, task string) bool {
 }
 
 func hasTaskPath(err error, path string) bool {
-	for _, e := range flatten(err) {
+	for _, e := range unwrapAll(err) {
 		if te, ok := e.(*shepherd.TaskError); ok && te.Path == path {
 			return true
 		}
 	}
 	return false
-}
-
-func flatten(err error) []error {
-	if err == nil {
-		return nil
-	}
-	out := []error{err}
-	switch e := err.(type) {
-	case interface{ Unwrap() []error }:
-		for _, x := range e.Unwrap() {
-			out = append(out, flatten(x)...)
-		}
-	case interface{ Unwrap() error }:
-		out = append(out, flatten(e.Unwrap())...)
-	}
-	return out
 }
 
 type traceKey struct{}
