@@ -45,10 +45,17 @@ func fuzzPool(t *testing.T, ops []byte) {
 		}
 		return 0
 	}
-	pool := shepherd.NewPool("fuzz", 2, func(ctx context.Context, id int) error {
-		mu.Lock()
-		handled[id]++
-		mu.Unlock()
+	pool := shepherd.NewPool("fuzz", 2, func(ctx context.Context, id int) (err error) {
+		defer func() {
+			if err != nil && err == ctx.Err() {
+				// Cut short by the stop: the pool hands the item back,
+				// so it was not handled.
+				return
+			}
+			mu.Lock()
+			handled[id]++
+			mu.Unlock()
+		}()
 		b := behaviour(id)
 		switch b % 5 {
 		case 1:
