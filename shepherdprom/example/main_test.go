@@ -158,6 +158,9 @@ func waitForSeries(t *testing.T, prom, query, want string) {
 	t.Helper()
 	var last string
 	deadline := time.Now().Add(30 * time.Second)
+	// Prometheus scrapes on its own clock: poll its API, bounded.
+	poll := time.NewTicker(100 * time.Millisecond)
+	defer poll.Stop()
 	for time.Now().Before(deadline) {
 		resp, err := http.Get("http://" + prom + "/api/v1/query?query=" + url.QueryEscape(query))
 		if err != nil {
@@ -181,7 +184,7 @@ func waitForSeries(t *testing.T, prom, query, want string) {
 		if len(r.Data.Result) == 1 && r.Data.Result[0].Value[1] == want {
 			return
 		}
-		time.Sleep(100 * time.Millisecond) // Prometheus scrapes on its own clock: poll it
+		<-poll.C
 	}
 	t.Errorf("Prometheus query %s = %s; want one sample of %s", query, last, want)
 }
