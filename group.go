@@ -241,12 +241,13 @@ func (g *Group) start(method string, t *taskLabels, fn func(context.Context) err
 		g.tasks.done()
 		return false
 	}
-	go t.run(fn)
+	go t.run(fn, 0)
 	return true
 }
 
-// run is the goroutine of one task.
-func (t *taskLabels) run(fn func(context.Context) error) {
+// run is the goroutine of one task; w is the weight it holds of the
+// group's Budget (weighted.go), 0 for a task started by Go or TryGo.
+func (t *taskLabels) run(fn func(context.Context) error, w int64) {
 	g := t.g
 	setLabels(t.ctx.Context)
 	var err error
@@ -270,6 +271,13 @@ func (t *taskLabels) run(fn func(context.Context) error) {
 			g.fail(t.ctx, t.path, err)
 		}
 		g.release(true)
+		if w != 0 {
+			// Given back after the failure, if any, cancelled the group, so
+			// that a waiting GoWeighted sees the cancellation rather than
+			// free weight; and before the task is counted out, so that
+			// nothing of it runs once Wait has returned.
+			g.weights.sem.Release(w)
+		}
 		g.tasks.done()
 	}()
 	err = fn(t.ctx)

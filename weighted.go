@@ -149,7 +149,7 @@ func (g *Group) launchWeighted(t *taskLabels, fn func(context.Context) error, w 
 		g.tasks.done()
 		return false
 	}
-	go t.runWeighted(fn, w)
+	go t.run(fn, w)
 	return true
 }
 
@@ -170,13 +170,4 @@ func (g *Group) takeSlot(wait bool) bool {
 	case <-g.ctx.Done():
 		return false
 	}
-}
-
-// runWeighted is the goroutine of a weighted task. The weight is given back
-// after run has recorded the task's failure, if any, so that a GoWeighted
-// waiting for it sees the group cancelled rather than free weight; a
-// Goexit in fn runs run's deferred work and then this one.
-func (t *taskLabels) runWeighted(fn func(context.Context) error, w int64) {
-	defer t.g.weights.sem.Release(w)
-	t.run(fn)
 }
