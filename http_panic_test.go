@@ -85,8 +85,14 @@ func runServer(t *testing.T, sup *shepherd.Supervisor, api *shepherd.HTTPService
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- sup.Run(ctx) }()
+	var once sync.Once
+	var err error
+	stop = func() error { once.Do(func() { cancel(); err = <-done }); return err }
+	// A test that fails before it calls stop must not leave its server to
+	// the tests after it.
+	t.Cleanup(func() { _ = stop() })
 	eventually(t, func() bool { return api.Addr() != nil })
-	return func() error { cancel(); return <-done }
+	return stop
 }
 
 func TestHTTPHandlerPanicIsReportedAndAnswered500(t *testing.T) {
