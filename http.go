@@ -220,21 +220,29 @@ func LabelHandler(name string, h http.Handler) http.Handler {
 		ctx = context.WithValue(ctx, scopeKey{}, rt.own)
 		setLabels(ctx)
 		defer setLabels(r.Context())
-		defer nameRoutePanic(rt.own.path)
+		returned := false
+		defer nameRoutePanic(rt.own.path, &returned)
 		h.ServeHTTP(w, r.WithContext(ctx))
+		returned = true
 	})
 }
 
 // nameRoutePanic, deferred by LabelHandler, turns a panic in the route's
 // handler into a *PanicError under the route's path, while the panicking
 // frames are still on the stack, and passes it on to the server's
-// recovery (see HTTPServer), which answers the request.
-func nameRoutePanic(path string) {
+// recovery (see HTTPServer), which answers the request. A runtime.Goexit
+// (the handler did not return, and nothing panics) is handed on the same
+// way, as a goexitReport naming the route: the server's recovery only
+// sees the request it was given, whose context names the service.
+func nameRoutePanic(path string, returned *bool) {
 	r := recover()
 	switch r.(type) {
 	case nil:
+		if !*returned {
+			panic(&goexitReport{err: exitError(path, nil)})
+		}
 		return
-	case handlerPanic: // a LabelHandler nested inside named it already
+	case handlerPanic, *goexitReport: // a LabelHandler nested inside named it already
 		panic(r)
 	}
 	if r == http.ErrAbortHandler {

@@ -58,11 +58,15 @@ func (h *HTTPService) recovering(next http.Handler) http.Handler {
 			} else {
 				err = exitError(h.pathOf(r), rec)
 			}
-			// Reported before the client hears of it: a test that got the
-			// 500, or a stop the client starts next, finds it reported.
+			_, routeExit := rec.(*goexitReport)
+			goexit := rec == nil || routeExit // the goroutine goes on exiting once this returns
+			// Posted before the client hears of it, so a stop the client
+			// starts next delivers it before Run returns. Sinks get it
+			// from the tree's delivery goroutine, which may be behind:
+			// one that hears of it after the 500 is not a lost report.
 			h.failed(r.Context(), err)
 			h.answer500(pw)
-			if h.failOnPanic || rec == nil {
+			if h.failOnPanic || goexit {
 				// The server closes next, or runtime.Goexit goes on
 				// unwinding past net/http, which then never finishes the
 				// response: the answer must be on its way first.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -30,6 +31,9 @@ func panicky() *http.ServeMux {
 	mux.Handle("/route", shepherd.LabelHandler("route", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		panic(errors.New("route boom"))
 	})))
+	mux.Handle("/route/goexit", shepherd.LabelHandler("route", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		runtime.Goexit()
+	})))
 	mux.HandleFunc("/partial", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "100")
 		_, _ = io.WriteString(w, "partial")
@@ -42,7 +46,10 @@ func panicky() *http.ServeMux {
 	return mux
 }
 
-// httpEvents collects the events of a tree for a test to wait on.
+// httpEvents collects the events of a tree for a test to wait on. Events
+// reach OnEvent from the tree's delivery goroutine, which may deliver a
+// handler's report after the client has its 500: a test waits for them,
+// bounded, never looks once.
 type httpEvents struct {
 	mu     sync.Mutex
 	events []shepherd.Event
@@ -54,27 +61,59 @@ func (l *httpEvents) add(e shepherd.Event) {
 	l.events = append(l.events, e)
 }
 
-func (l *httpEvents) panicked(path string) *shepherd.PanicError {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, e := range l.events {
-		var pe *shepherd.PanicError
-		if e.Kind == shepherd.EventPanicked && e.Path == path && errors.As(e.Err, &pe) {
-			return pe
+// await polls until cond holds for the events so far, and fails the test
+// after 10s, naming what it waited for.
+func (l *httpEvents) await(t *testing.T, what string, cond func([]shepherd.Event) bool) {
+	t.Helper()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(10 * time.Second)
+	for {
+		l.mu.Lock()
+		ok := cond(l.events)
+		evs := slices.Clone(l.events)
+		l.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("no %s within 10s; events %v", what, evs)
 		}
 	}
-	return nil
 }
 
-func (l *httpEvents) failed(path string, target error) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, e := range l.events {
-		if e.Kind == shepherd.EventFailed && e.Path == path && errors.Is(e.Err, target) {
-			return true
+// panicked waits for the n-th EventPanicked reported for path and returns
+// its *PanicError.
+func (l *httpEvents) panicked(t *testing.T, path string, n int) *shepherd.PanicError {
+	t.Helper()
+	var pe *shepherd.PanicError
+	l.await(t, fmt.Sprintf("EventPanicked #%d for %q", n, path), func(evs []shepherd.Event) bool {
+		seen := 0
+		for _, e := range evs {
+			if e.Kind == shepherd.EventPanicked && e.Path == path && errors.As(e.Err, &pe) {
+				if seen++; seen == n {
+					return true
+				}
+			}
 		}
-	}
-	return false
+		return false
+	})
+	return pe
+}
+
+// failed waits for an EventFailed for path whose error is target.
+func (l *httpEvents) failed(t *testing.T, path string, target error) {
+	t.Helper()
+	l.await(t, fmt.Sprintf("EventFailed for %q with %v", path, target), func(evs []shepherd.Event) bool {
+		for _, e := range evs {
+			if e.Kind == shepherd.EventFailed && e.Path == path && errors.Is(e.Err, target) {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 func runServer(t *testing.T, sup *shepherd.Supervisor, api *shepherd.HTTPService) (stop func() error) {
@@ -118,10 +157,7 @@ func TestHTTPHandlerPanicIsReportedAndAnswered500(t *testing.T) {
 			t.Errorf("GET %s = %d %q (err %v, Close %v, header %v); want 500 \"Internal Server Error\\n\", connection closed, no header of the handler's",
 				c.route, resp.StatusCode, body, err, resp.Close, resp.Header)
 		}
-		pe := evs.panicked(c.path)
-		if pe == nil {
-			t.Fatalf("GET %s: no EventPanicked for %q; events %v", c.route, c.path, evs.events)
-		}
+		pe := evs.panicked(t, c.path, 1)
 		if fmt.Sprint(pe.Value) != c.value || pe.Task != c.path || !strings.Contains(pe.Stack(), "http_panic_test.go") {
 			t.Errorf("GET %s: PanicError{Task %q, Value %v}, stack:\n%s\nwant the task %q, value %q, the handler's frame", c.route, pe.Task, pe.Value, pe.Stack(), c.path, c.value)
 		}
@@ -134,9 +170,14 @@ func TestHTTPHandlerPanicIsReportedAndAnswered500(t *testing.T) {
 	} else {
 		resp.Body.Close()
 	}
-	if !evs.failed("app/api", shepherd.ErrGoexit) {
-		t.Errorf("GET /goexit: no EventFailed with ErrGoexit for app/api; events %v", evs.events)
+	evs.failed(t, "app/api", shepherd.ErrGoexit)
+	// In a LabelHandler route, under the route's path.
+	if resp, err := client.Get(base + "/route/goexit"); err != nil || resp.StatusCode != 500 {
+		t.Errorf("GET /route/goexit = %v, %v; want 500", resp, err)
+	} else {
+		_ = resp.Body.Close()
 	}
+	evs.failed(t, "app/api/route", shepherd.ErrGoexit)
 
 	// Headers already sent: the client must learn the answer is cut short.
 	if resp, err := client.Get(base + "/partial"); err == nil {
@@ -146,8 +187,8 @@ func TestHTTPHandlerPanicIsReportedAndAnswered500(t *testing.T) {
 			t.Errorf("GET /partial: read the whole body of a response whose handler panicked midway; want the connection dropped")
 		}
 	}
-	if pe := evs.panicked("app/api"); pe == nil {
-		t.Error("GET /partial: no panic reported")
+	if pe := evs.panicked(t, "app/api", 2); fmt.Sprint(pe.Value) != "after the headers" {
+		t.Errorf("GET /partial: second panic of app/api is %v; want the handler's", pe.Value)
 	}
 	// http.ErrAbortHandler is the handler's way to drop a connection, not a failure.
 	if _, err := client.Get(base + "/abort"); err == nil {
@@ -158,11 +199,51 @@ func TestHTTPHandlerPanicIsReportedAndAnswered500(t *testing.T) {
 		t.Fatalf("GET /ok after panics: %v; the server must serve on", err)
 	}
 	_ = resp.Body.Close()
-	if got := api.Panics(); got != 4 {
-		t.Errorf("Panics() = %d; want 4 (boom, route, goexit, partial; not the abort)", got)
+	if got := api.Panics(); got != 5 {
+		t.Errorf("Panics() = %d; want 5 (boom, route, goexit, route goexit, partial; not the abort)", got)
 	}
 	if err := stop(); err != nil {
 		t.Errorf("Run = %v; want nil: handler panics do not fail the server unless asked", err)
+	}
+}
+
+// TestHTTPRoutePanicReachesSlowSink forces the interleaving that made
+// TestHTTPHandlerPanicIsReportedAndAnswered500 flake when it looked for
+// the report once, right after the 500: the sink is held until the client
+// has its answer, so the report is delivered after it. The answer must
+// not wait for the sink, and the report must come, under the route.
+func TestHTTPRoutePanicReachesSlowSink(t *testing.T) {
+	defer shepherdtest.VerifyNone(t)
+	var evs httpEvents
+	gate := make(chan struct{})
+	hook := func(e shepherd.Event) {
+		if e.Kind == shepherd.EventPanicked {
+			<-gate
+		}
+		evs.add(e)
+	}
+	api := shepherd.HTTPServer(&http.Server{Addr: "127.0.0.1:0", Handler: panicky(), ReadHeaderTimeout: 5 * time.Second})
+	stop := runServer(t, shepherd.NewSupervisor("app", shepherd.OnEvent(hook)), api)
+	var opened sync.Once
+	open := func() { opened.Do(func() { close(gate) }) }
+	t.Cleanup(open) // runs before runServer's stop, which delivers what is queued
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+
+	resp, err := client.Get("http://" + api.Addr().String() + "/route")
+	if err != nil {
+		t.Fatalf("GET /route with the sink held: %v", err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != 500 {
+		t.Errorf("GET /route = %d; want 500", resp.StatusCode)
+	}
+	open()
+	if pe := evs.panicked(t, "app/api/route", 1); pe.Task != "app/api/route" || fmt.Sprint(pe.Value) != "route boom" {
+		t.Errorf("PanicError{Task %q, Value %v}; want the route's", pe.Task, pe.Value)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("Run = %v; want nil", err)
 	}
 }
 
@@ -208,7 +289,7 @@ func TestHTTPConnStatePanicDoesNotCrash(t *testing.T) {
 		t.Fatalf("GET /ok: %v", err)
 	}
 	_ = resp.Body.Close()
-	if pe := evs.panicked("app/api (ConnState hook)"); pe == nil || !strings.HasPrefix(fmt.Sprint(pe.Value), "conn hook ") {
+	if pe := evs.panicked(t, "app/api (ConnState hook)", 1); !strings.HasPrefix(fmt.Sprint(pe.Value), "conn hook ") {
 		t.Errorf("ConnState panic reported as %v; want a *PanicError for \"app/api (ConnState hook)\"", pe)
 	}
 	if got := api.Panics(); got != 2 {

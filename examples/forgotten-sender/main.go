@@ -2,7 +2,8 @@
 // code written with a shepherd Group.
 //
 // process asks search for a record with a 100 ms deadline; search takes
-// 200 ms. In the leaky version the goroutine running search blocks forever
+// a second (far past the deadline, so that the deadline wins even on a
+// loaded machine). In the leaky version the goroutine running search blocks forever
 // on an unbuffered send once process has given up waiting: one goroutine
 // lost per call. With a Group, the search is a task owned by process: the
 // deadline cancels it and process waits for it, so nothing is left behind.
@@ -30,7 +31,7 @@ import (
 
 const (
 	calls         = 100
-	searchTime    = 200 * time.Millisecond
+	searchTime    = time.Second
 	searchTimeout = 100 * time.Millisecond
 )
 
@@ -80,9 +81,35 @@ func measure(name string, process func(term string) (string, error)) (failed, le
 		})
 	}
 	_ = g.Wait()
-	// Give every search time to finish; a leaked sender blocks after it.
-	time.Sleep(2 * searchTime)
-	return int(errs.Load()), runtime.NumGoroutine() - before
+	return int(errs.Load()), settled() - before
+}
+
+// searching counts the searches under way: the leaky versions return
+// before theirs finish.
+var searching atomic.Int32
+
+// settled waits until every search has finished and the number of
+// goroutines has held still for a while (the goroutines that are done
+// have exited, and the leaked senders are blocked), and returns that
+// number. It polls rather than sleeping a fixed time, so that a loaded
+// machine only makes it slower, never wrong; after 10s it returns what it
+// sees.
+func settled() int {
+	const still = 50 // polls, a millisecond apart, without a change
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	deadline := time.Now().Add(10 * time.Second)
+	n, same := runtime.NumGoroutine(), 0
+	for same < still && time.Now().Before(deadline) {
+		<-tick.C
+		m := runtime.NumGoroutine()
+		if m != n || searching.Load() != 0 {
+			n, same = m, 0
+			continue
+		}
+		same++
+	}
+	return n
 }
 
 // owners lists the live goroutines owned by path, with the line where
@@ -99,6 +126,8 @@ func owners(w io.Writer, path string) {
 
 // search stands in for a slow database query.
 func search(ctx context.Context, term string) (string, error) {
+	searching.Add(1)
+	defer searching.Add(-1)
 	select {
 	case <-time.After(searchTime):
 		return "record for " + term, ctx.Err() // past a deadline that a loaded machine let both cases reach: still a timeout
