@@ -98,9 +98,8 @@ func TestDebugPageInChromium(t *testing.T) {
 		}
 		g := shepherd.NewGroup(ctx)
 		g.Go("fetch", func(ctx context.Context) error { <-ctx.Done(); return nil })
-		defer g.Wait()
 		<-ctx.Done()
-		return nil
+		return g.Wait()
 	}))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -131,7 +130,9 @@ func TestDebugPageInChromium(t *testing.T) {
 	// that console messages and blocked loads do reach the test.
 	mux.HandleFunc("/planted", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
-		fmt.Fprint(w, `<!doctype html><title>x</title><link rel="stylesheet" href="/style.css"><p>planted</p>`)
+		if _, err := fmt.Fprint(w, `<!doctype html><title>x</title><link rel="stylesheet" href="/style.css"><p>planted</p>`); err != nil {
+			t.Errorf("serving /planted: %v", err)
+		}
 	})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
@@ -184,8 +185,10 @@ func TestDebugPageInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	img, err := png.Decode(f)
+	if cerr := f.Close(); cerr != nil {
+		t.Fatal(cerr)
+	}
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}

@@ -59,7 +59,9 @@ func TestDebugHandlerDocListsEveryKey(t *testing.T) {
 		}
 		close(release)
 		cancel()
-		<-done
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v; want nil", err)
+		}
 	})
 }
 

@@ -21,7 +21,7 @@ func isProgram(fn string) bool {
 	}
 	// The first element of the import path: up to the first slash, or for
 	// a path without one ("testing.tRunner") the package name itself.
-	first := fn
+	var first string
 	if i := strings.IndexByte(fn, '/'); i >= 0 {
 		first = fn[:i]
 	} else {

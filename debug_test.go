@@ -179,6 +179,7 @@ func TestDebugTreeThroughLifecycle(t *testing.T) {
 		sub.Add("poll", shepherd.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil }))
 		sup.Add("workers", sub)
 		h := shepherd.DebugHandler(sup)
+		runErr := make(chan error, 1)
 
 		type step struct {
 			name  string
@@ -202,7 +203,7 @@ app  supervisor  idle
 `,
 		}, {
 			name: "db starting",
-			do:   func() { go sup.Run(context.Background()) },
+			do:   func() { go func() { runErr <- sup.Run(context.Background()) }() },
 			text: `shepherd at 2000-01-01T00:00:00Z: 1 tree
 
 app  supervisor  running for 0s
@@ -325,6 +326,10 @@ app  supervisor  stuck for 0s
 			if flaky := page.Roots[0].Children[1]; s.start != "" && (flaky.Started == nil || flaky.Started.Format(time.RFC3339) != s.start) {
 				t.Errorf("%s: JSON started of %s = %v; want %s", s.name, flaky.Path, flaky.Started, s.start)
 			}
+		}
+		var stuck *shepherd.StuckError
+		if err := <-runErr; !errors.As(err, &stuck) || !strings.Contains(err.Error(), "disk full") {
+			t.Errorf("Run = %v; want the job's failure and web's *StuckError", err)
 		}
 	})
 }
@@ -537,6 +542,8 @@ func TestDebugShowsPoolStats(t *testing.T) {
 			t.Fatalf("JSON stats = %+v; want 5 submitted, 4 done, 1 failed", st)
 		}
 		cancel()
-		<-done
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v; want nil", err)
+		}
 	})
 }

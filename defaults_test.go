@@ -148,7 +148,9 @@ func TestEventLogLevels(t *testing.T) {
 			time.Sleep(time.Second)
 			panic("boom")
 		}))
-		sup.Run(context.Background())
+		if err := sup.Run(context.Background()); err == nil {
+			t.Error("Run = nil; want the panic of app/panics")
+		}
 		for key, want := range map[string]slog.Level{
 			"shepherd: starting app/flaky":   slog.LevelDebug,
 			"shepherd: ready app/flaky":      slog.LevelDebug,

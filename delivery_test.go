@@ -75,7 +75,9 @@ func TestPanickingLoggerFailsItsTree(t *testing.T) {
 		{"group task", shepherd.ServiceFunc(func(ctx context.Context) error {
 			g := shepherd.NewGroup(ctx)
 			g.Go("task", func(context.Context) error { return errors.New("boom") })
-			g.Wait()
+			if err := g.Wait(); err == nil {
+				return errors.New("Wait = nil; want the task's failure")
+			}
 			<-ctx.Done()
 			return nil
 		}), "app/s/task (Logger)"},
@@ -114,7 +116,9 @@ func poolThatFails() shepherd.Service {
 			return err
 		}
 		<-ctx.Done()
-		p.Stop(context.Background())
+		if err := p.Stop(context.Background()); err != nil {
+			return err
+		}
 		return <-errc
 	})
 }

@@ -59,7 +59,9 @@ func ExampleDebugHandler() {
 func ExampleLabelHandler() {
 	mux := http.NewServeMux()
 	mux.Handle("/report", shepherd.LabelHandler("report", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, shepherd.Path(r.Context()))
+		if _, err := fmt.Fprint(w, shepherd.Path(r.Context())); err != nil {
+			return // the client has gone: there is nobody to answer
+		}
 	})))
 	api := shepherd.HTTPServer(&http.Server{Addr: "127.0.0.1:0", Handler: mux})
 
@@ -72,8 +74,10 @@ func ExampleLabelHandler() {
 		if err != nil {
 			return err
 		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
+		body, err := io.ReadAll(resp.Body)
+		if err := errors.Join(err, resp.Body.Close()); err != nil {
+			return err
+		}
 		fmt.Println(string(body))
 		return nil
 	}))

@@ -64,7 +64,9 @@ func ExamplePool_reporter() {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
-		io.WriteString(w, "pong")
+		if _, err := io.WriteString(w, "pong"); err != nil {
+			return // the client has gone; its report is queued all the same
+		}
 	})
 	api := shepherd.HTTPServer(&http.Server{Addr: "127.0.0.1:0", Handler: mux})
 
@@ -78,7 +80,9 @@ func ExamplePool_reporter() {
 			if err != nil {
 				return err
 			}
-			resp.Body.Close()
+			if err := resp.Body.Close(); err != nil {
+				return err
+			}
 		}
 		stop() // in a program: os.Exit(shepherd.Main(sup)) stops on SIGTERM
 		return nil
@@ -122,7 +126,9 @@ func ExamplePool_Stop() {
 	done := make(chan error, 1)
 	go func() { done <- pool.Run(context.Background()) }()
 	for _, to := range []string{"ada", "grace", "linus"} {
-		pool.Submit(context.Background(), to)
+		if err := pool.Submit(context.Background(), to); err != nil {
+			fmt.Println("not queued:", err)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -150,7 +156,9 @@ func ExampleOnUnprocessed() {
 	done := make(chan error, 1)
 	go func() { done <- mail.Run(context.Background()) }()
 	for _, to := range []string{"ada", "grace", "linus"} {
-		mail.Submit(context.Background(), to)
+		if err := mail.Submit(context.Background(), to); err != nil {
+			fmt.Println("not queued:", err)
+		}
 	}
 	<-started
 
@@ -180,7 +188,9 @@ func ExampleStopOnError() {
 		return nil
 	}, shepherd.StopOnError(), shepherd.OnUnprocessed(func(row int) { handedBack = append(handedBack, row) }))
 	for row := range 5 {
-		pool.Submit(context.Background(), row)
+		if err := pool.Submit(context.Background(), row); err != nil {
+			fmt.Println("not queued:", err)
+		}
 	}
 	pool.Close()
 	fmt.Println("Run:", pool.Run(context.Background()))
@@ -207,7 +217,9 @@ func ExampleItemKey() {
 	}))
 	sup.Add("orders", pool)
 	for _, id := range []string{"A-1", "A-2", "A-3"} {
-		pool.Submit(context.Background(), order{id})
+		if err := pool.Submit(context.Background(), order{id}); err != nil {
+			fmt.Println("not queued:", err)
+		}
 	}
 	pool.Close() // the pool drains and finishes, and so does the supervisor
 	fmt.Println("Run:", sup.Run(context.Background()))

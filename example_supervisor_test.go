@@ -2,6 +2,7 @@ package shepherd_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,7 +17,11 @@ import (
 // order, and stop together in reverse order, draining in-flight requests.
 func ExampleSupervisor() {
 	apiMux := http.NewServeMux()
-	apiMux.HandleFunc("/ping", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "pong") })
+	apiMux.HandleFunc("/ping", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.WriteString(w, "pong"); err != nil {
+			return // the client has gone: there is nobody to answer
+		}
+	})
 	debugMux := http.NewServeMux()
 	debugMux.HandleFunc("/debug/pprof/", pprof.Index)
 
@@ -33,8 +38,10 @@ func ExampleSupervisor() {
 		if err != nil {
 			return err
 		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
+		body, err := io.ReadAll(resp.Body)
+		if err := errors.Join(err, resp.Body.Close()); err != nil {
+			return err
+		}
 		fmt.Println(string(body))
 		stop() // in a program: os.Exit(shepherd.Main(sup)) stops on SIGTERM
 		return nil

@@ -70,12 +70,18 @@ func (p probe) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(code)
-	fmt.Fprintln(w, status)
+	if _, err := fmt.Fprintln(w, status); err != nil {
+		return // the prober has gone: nobody reads the rest
+	}
 	for _, e := range bad {
+		var err error
 		if e.Error != "" {
-			fmt.Fprintf(w, "%s %s: %s\n", e.Path, e.State, e.Error)
+			_, err = fmt.Fprintf(w, "%s %s: %s\n", e.Path, e.State, e.Error)
 		} else {
-			fmt.Fprintf(w, "%s %s\n", e.Path, e.State)
+			_, err = fmt.Fprintf(w, "%s %s\n", e.Path, e.State)
+		}
+		if err != nil {
+			return
 		}
 	}
 }

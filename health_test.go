@@ -51,7 +51,9 @@ func TestReadyzNamesServicesNotReady(t *testing.T) {
 			t.Fatalf("once all are ready: %d %q; want 200 ready", code, body)
 		}
 		cancel()
-		<-done
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v; want nil", err)
+		}
 	})
 }
 
@@ -147,7 +149,9 @@ func TestLivezFalseOnlyWhenStuckOrFailed(t *testing.T) {
 		if code, _ := probe(livez, ""); code != 200 {
 			t.Fatalf("stopping within budget: livez %d; want 200", code)
 		}
-		<-done
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v; want nil", err)
+		}
 		code, body := probe(livez, "")
 		if code != 503 || !strings.HasPrefix(body, "not live\napp stuck: shepherd: 1 service did not stop") || !strings.Contains(body, "\napp/hang stuck: ") {
 			t.Fatalf("after the budget: %d %q; want 503 naming app and app/hang", code, body)

@@ -89,10 +89,10 @@ func markLeakedIn(byOwner map[string][]GoroutineStack) {
 // leakNote is what a stuck report adds to a set of goroutines of which
 // some are proven leaked.
 func leakNote(g GoroutineStack) string {
-	switch {
-	case g.Leaked == 0:
+	switch g.Leaked {
+	case 0:
 		return ""
-	case g.Leaked == g.Count:
+	case g.Count:
 		return " (proven leaked: they can never return; more budget would not help)"
 	}
 	return " (" + strconv.Itoa(g.Leaked) + " proven leaked: they can never return; more budget would not help)"

@@ -64,7 +64,9 @@ func TestProvenLeaksChild(t *testing.T) {
 		<-started
 		page := debugTree(t, shepherd.DebugHandler(sup), "")
 		cancel()
-		<-done
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v; want nil", err)
+		}
 		api := page.Roots[0].Children[0]
 		wantLeaked := 0
 		if proven {

@@ -146,11 +146,9 @@ func TestMapForEachNilContextPanics(t *testing.T) {
 		want string
 	}{
 		{"Map", func() {
-			//lint:ignore SA1012 a nil context is the misuse under test
-			_, _ = shepherd.Map(nil, []int{1}, 1, func(context.Context, int) (int, error) { return 0, nil })
+			_, _ = shepherd.Map(nilCtx, []int{1}, 1, func(context.Context, int) (int, error) { return 0, nil })
 		}, "shepherd: Map(nil ctx): pass context.Background() or the caller's context"},
-		//lint:ignore SA1012 a nil context is the misuse under test
-		{"ForEach", func() { _ = shepherd.ForEach(nil, []int{1}, 1, func(context.Context, int) error { return nil }) },
+		{"ForEach", func() { _ = shepherd.ForEach(nilCtx, []int{1}, 1, func(context.Context, int) error { return nil }) },
 			"shepherd: ForEach(nil ctx): pass context.Background() or the caller's context"},
 	} {
 		got := func() (msg any) {

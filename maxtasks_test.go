@@ -117,7 +117,9 @@ func TestMaxTasksBoundsRequestFlood(t *testing.T) {
 				return
 			}
 			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
+			if err := resp.Body.Close(); err != nil {
+				t.Error(err)
+			}
 		})
 	}
 	eventually(t, func() bool { return p.now.Load() == capacity })

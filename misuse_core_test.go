@@ -36,7 +36,9 @@ func TestSupervisorMisuseIsNamed(t *testing.T) {
 			//lint:ignore SA1012 a nil context is the misuse under test
 			sup.Stop(nil)
 		}, "Stop(nil)"},
-		{"zero Supervisor Run", func(*testing.T) { new(shepherd.Supervisor).Run(context.Background()) }, "NewSupervisor"},
+		{"zero Supervisor Run", func(t *testing.T) {
+			t.Errorf("Run = %v; want a panic", new(shepherd.Supervisor).Run(context.Background()))
+		}, "NewSupervisor"},
 		{"zero Supervisor Add", func(*testing.T) { new(shepherd.Supervisor).Add("x", blockUntilDone) }, "NewSupervisor"},
 		{"zero Supervisor Stop", func(*testing.T) { new(shepherd.Supervisor).Stop(context.Background()) }, "NewSupervisor"},
 		{"Add a nil *Supervisor", func(*testing.T) {

@@ -64,7 +64,9 @@ func TestPoolOnUnprocessedGoexitDoesNotHang(t *testing.T) {
 			return ctx.Err()
 		}, shepherd.QueueSize(8), troublesomeReturns(&got))
 		for i := range 5 {
-			pool.Submit(context.Background(), i)
+			if err := pool.Submit(context.Background(), i); err != nil {
+				t.Fatal(err)
+			}
 		}
 		done := runPool(context.Background(), pool)
 		<-started
@@ -91,7 +93,9 @@ func TestPoolOnUnprocessedGoexitDoesNotHang(t *testing.T) {
 			return errBoom
 		}, shepherd.StopOnError(), shepherd.QueueSize(8), troublesomeReturns(&got))
 		for i := range 5 {
-			pool.Submit(context.Background(), i)
+			if err := pool.Submit(context.Background(), i); err != nil {
+				t.Fatal(err)
+			}
 		}
 		err := within(t, runPool(context.Background(), pool), "Run")
 		if !errors.Is(err, errBoom) {
@@ -128,7 +132,9 @@ func TestPoolItemKeyGoexitStillReportsTheFailure(t *testing.T) {
 	}))
 	sup.Add("p", pool)
 	for i := range n {
-		pool.Submit(context.Background(), i)
+		if err := pool.Submit(context.Background(), i); err != nil {
+			t.Fatal(err)
+		}
 	}
 	pool.Close()
 	if err := sup.Run(context.Background()); err != nil {
@@ -161,7 +167,9 @@ func TestPoolHandlerStoppingItsOwnPoolGetsAnError(t *testing.T) {
 				return nil
 			}, shepherd.QueueSize(4))
 			for i := range 3 {
-				pool.Submit(context.Background(), i)
+				if err := pool.Submit(context.Background(), i); err != nil {
+					t.Fatal(err)
+				}
 			}
 			done := runPool(context.Background(), pool)
 			err := within(t, stopErr, "Stop from a handler")
@@ -214,11 +222,15 @@ func TestPoolInterruptedItemsAreHandedBackNotFailed(t *testing.T) {
 		go func() { done <- sup.Run(ctx) }()
 		synctest.Wait()
 		for i := range 4 {
-			pool.Submit(context.Background(), i)
+			if err := pool.Submit(context.Background(), i); err != nil {
+				t.Fatal(err)
+			}
 		}
 		synctest.Wait()
 		cancel() // the stop's budget of 1s passes with 3 in flight and 1 queued
-		<-done
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v; want nil", err)
+		}
 		h := got.get()
 		slices.Sort(h)
 		if !slices.Equal(h, []int{0, 1, 3}) {
@@ -293,8 +305,12 @@ func TestPoolNoItemStartsOnceRunsContextIsDone(t *testing.T) {
 			}
 			return nil
 		}, shepherd.QueueSize(2), shepherd.OnUnprocessed(got.add))
-		pool.Submit(context.Background(), 0)
-		pool.Submit(context.Background(), 1)
+		if err := pool.Submit(context.Background(), 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := pool.Submit(context.Background(), 1); err != nil {
+			t.Fatal(err)
+		}
 		if err := pool.Run(ctx); !errors.Is(err, context.Canceled) {
 			t.Fatalf("round %d: Run() = %v; want context.Canceled", round, err)
 		}
@@ -317,7 +333,9 @@ func TestPoolRunsContextFirstWins(t *testing.T) {
 		pool := shepherd.NewPool("p", 2, func(context.Context, int) error { return nil }, shepherd.OnUnprocessed(func(int) {}))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := runPool(ctx, pool)
-		pool.Submit(context.Background(), 1)
+		if err := pool.Submit(context.Background(), 1); err != nil {
+			t.Fatal(err)
+		}
 		cancel()
 		if err := pool.Stop(context.Background()); err != nil {
 			t.Fatalf("round %d: Stop() = %v", round, err)

@@ -19,13 +19,11 @@ func TestPoolMisuse(t *testing.T) {
 	}{
 		{"Stop(nil)", func() error {
 			p := shepherd.NewPool("reports", 1, ok)
-			//lint:ignore SA1012 a nil context is the misuse under test
-			return p.Stop(nil)
+			return p.Stop(nilCtx)
 		}, `panic: shepherd: pool "reports": Stop(nil): pass a context; its deadline bounds the drain, after which the queue is handed back`},
 		{"Run(nil)", func() error {
 			p := shepherd.NewPool("reports", 1, ok)
-			//lint:ignore SA1012 a nil context is the misuse under test
-			return p.Run(nil)
+			return p.Run(nilCtx)
 		}, `panic: shepherd: pool "reports": Run(nil): pass a context; when it is done the pool stops and hands its queue back`},
 		{"QueueSize(1<<50)", func() error { shepherd.NewPool("reports", 1, ok, shepherd.QueueSize(1<<50)); return nil },
 			`panic: shepherd: NewPool("reports"): QueueSize(1125899906842624) would allocate 32 bytes per item at once, more than 1 GiB; ` +

@@ -104,7 +104,9 @@ func BenchmarkPoolObserved(b *testing.B) {
 					_ = pool.Submit(ctx, i)
 				}
 				pool.Close()
-				<-done
+				if err := <-done; err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

@@ -34,7 +34,9 @@ func TestPoolStopsAfterTheServerInFrontOfIt(t *testing.T) {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
-		io.WriteString(w, "reported")
+		if _, err := io.WriteString(w, "reported"); err != nil {
+			t.Errorf("answering: %v", err)
+		}
 	})
 	api := shepherd.HTTPServer(&http.Server{Addr: "127.0.0.1:0", Handler: mux})
 	var events poolEvents
@@ -57,8 +59,8 @@ func TestPoolStopsAfterTheServerInFrontOfIt(t *testing.T) {
 			resp <- result{err: err}
 			return
 		}
-		defer r.Body.Close()
 		b, err := io.ReadAll(r.Body)
+		err = errors.Join(err, r.Body.Close())
 		resp <- result{string(b), err}
 	}()
 	<-inHandler
@@ -202,7 +204,9 @@ func TestPoolWorkersCarryThePoolsPath(t *testing.T) {
 				}
 				return nil
 			})
-			pool.Submit(context.Background(), 1)
+			if err := pool.Submit(context.Background(), 1); err != nil {
+				t.Fatal(err)
+			}
 			pool.Close() // the pool handles its queue and returns, and so does the tree
 			if err := tc.run(pool); err != nil {
 				t.Fatal(err)

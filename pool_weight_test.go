@@ -234,7 +234,9 @@ func TestPoolWeightReleasedOnHandBack(t *testing.T) {
 			t.Errorf("Stats().Weight = %d with 3 items of 3; want 9", w)
 		}
 		cancel()
-		<-done
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("Run = %v; want context.Canceled, its context's", err)
+		}
 		if s := pool.Stats(); s.Weight != 0 || s.Failed != 0 || s.HandedBack != 3 || s.Interrupted != 1 || len(back) != 3 {
 			t.Errorf("Stats() = %+v, handed back %v; want all 3 handed back (the cut one interrupted), and no weight held", s, back)
 		}

@@ -51,9 +51,13 @@ func (s *GoroutineSampler) Livez(next http.Handler) http.Handler {
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintln(w, "not live")
+		if _, err := fmt.Fprintln(w, "not live"); err != nil {
+			return // the prober has gone: nobody reads the rest
+		}
 		for _, e := range over {
-			fmt.Fprintf(w, "%s goroutine limit: %s\n", e.Path, e.Error())
+			if _, err := fmt.Fprintf(w, "%s goroutine limit: %s\n", e.Path, e.Error()); err != nil {
+				return
+			}
 		}
 	})
 }

@@ -140,5 +140,7 @@ func BenchmarkGoroutineSample(b *testing.B) {
 	}
 	close(release)
 	cancel()
-	<-done
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
 }

@@ -188,7 +188,11 @@ func TestBusyPortFailsStartFast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer busy.Close()
+	t.Cleanup(func() {
+		if err := busy.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	var j journal
 	sup := shepherd.NewSupervisor("app")
 	sup.Add("worker", recorded(&j, "worker"))

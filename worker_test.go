@@ -155,8 +155,12 @@ func TestPoolSubmitAfterStopIsErrClosed(t *testing.T) {
 		p := shepherd.NewPool("slow", 1, func(ctx context.Context, x int) error { <-release; return nil }, shepherd.QueueSize(1))
 		done := runPool(context.Background(), p)
 		ctx := context.Background()
-		p.Submit(ctx, 1) // in the worker
-		p.Submit(ctx, 2) // queued
+		if err := p.Submit(ctx, 1); err != nil { // in the worker
+			t.Fatal(err)
+		}
+		if err := p.Submit(ctx, 2); err != nil { // queued
+			t.Fatal(err)
+		}
 		synctest.Wait()
 		blocked := make(chan error)
 		go func() { blocked <- p.Submit(ctx, 3) }()
@@ -258,7 +262,10 @@ func TestPoolNeverRunsMoreThanWorkers(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 500 {
-				p.Submit(context.Background(), s*500+i)
+				if err := p.Submit(context.Background(), s*500+i); err != nil {
+					t.Error(err)
+					return
+				}
 			}
 		}()
 	}
@@ -365,11 +372,17 @@ func TestPoolItemKeyNamesFailures(t *testing.T) {
 		done := make(chan error)
 		go func() { done <- sup.Run(ctx) }()
 		synctest.Wait()
-		pool.Submit(ctx, order{ID: 7, Note: "bad"})
-		pool.Submit(ctx, order{ID: 0, Note: "bad"})
+		if err := pool.Submit(ctx, order{ID: 7, Note: "bad"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := pool.Submit(ctx, order{ID: 0, Note: "bad"}); err != nil {
+			t.Fatal(err)
+		}
 		synctest.Wait()
 		cancel()
-		<-done
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v; want nil", err)
+		}
 		var paths []string
 		for _, e := range events.of(shepherd.EventFailed) {
 			paths = append(paths, e.Path)
@@ -449,7 +462,9 @@ func TestPoolStopDeadlineHandsQueueBack(t *testing.T) {
 		done := runPool(context.Background(), pool)
 		synctest.Wait()
 		for i := range 10 {
-			pool.Submit(context.Background(), i)
+			if err := pool.Submit(context.Background(), i); err != nil {
+				t.Fatal(err)
+			}
 		}
 		// Two rounds of two items fit in 2.5s; the third round is cut.
 		ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
@@ -483,7 +498,9 @@ func TestPoolWithoutOnUnprocessedCountsDroppedItems(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := runPool(ctx, pool)
 		for i := range 4 {
-			pool.Submit(context.Background(), i)
+			if err := pool.Submit(context.Background(), i); err != nil {
+				t.Fatal(err)
+			}
 		}
 		synctest.Wait()
 		cancel()
@@ -511,7 +528,9 @@ func TestPoolRunContextDoneHandsQueueBack(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := runPool(ctx, pool)
 		for i := range 3 {
-			pool.Submit(context.Background(), i)
+			if err := pool.Submit(context.Background(), i); err != nil {
+				t.Fatal(err)
+			}
 		}
 		synctest.Wait()
 		cancel()
@@ -550,8 +569,12 @@ func TestPoolStopBeforeRun(t *testing.T) {
 	t.Run("Run starts during Stop", func(t *testing.T) {
 		var handled collector[int]
 		pool := shepherd.NewPool("late", 2, func(ctx context.Context, x int) error { handled.add(x); return nil })
-		pool.Submit(context.Background(), 1)
-		pool.Submit(context.Background(), 2)
+		if err := pool.Submit(context.Background(), 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := pool.Submit(context.Background(), 2); err != nil {
+			t.Fatal(err)
+		}
 		done := runPool(context.Background(), pool) // may not have started when Stop is called
 		if err := pool.Stop(context.Background()); err != nil {
 			t.Fatalf("Stop() = %v; want nil once Run has drained the queue", err)
@@ -570,8 +593,12 @@ func TestPoolStopBeforeRun(t *testing.T) {
 				t.Error("handler called for an item handed back")
 				return nil
 			}, shepherd.OnUnprocessed(handedBack.add))
-			pool.Submit(context.Background(), 1)
-			pool.Submit(context.Background(), 2)
+			if err := pool.Submit(context.Background(), 1); err != nil {
+				t.Fatal(err)
+			}
+			if err := pool.Submit(context.Background(), 2); err != nil {
+				t.Fatal(err)
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 			if err := pool.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -591,7 +618,9 @@ func TestPoolStopBeforeRun(t *testing.T) {
 	t.Run("without OnUnprocessed", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			pool := shepherd.NewPool("bare", 1, func(ctx context.Context, x int) error { return nil })
-			pool.Submit(context.Background(), 1)
+			if err := pool.Submit(context.Background(), 1); err != nil {
+				t.Fatal(err)
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 			err := pool.Stop(ctx)
@@ -629,7 +658,9 @@ func TestPoolGoexitInHandler(t *testing.T) {
 		return nil
 	})
 	for i := range 4 {
-		pool.Submit(context.Background(), i)
+		if err := pool.Submit(context.Background(), i); err != nil {
+			t.Fatal(err)
+		}
 	}
 	pool.Close()
 	if err := pool.Run(context.Background()); err != nil {
@@ -646,7 +677,9 @@ func TestPoolGoexitInHandler(t *testing.T) {
 func TestPoolOnUnprocessedPanicIsReported(t *testing.T) {
 	pool := shepherd.NewPool("p", 1, func(ctx context.Context, x int) error { return nil },
 		shepherd.OnUnprocessed(func(x int) { panic("cannot take it back") }))
-	pool.Submit(context.Background(), 1)
+	if err := pool.Submit(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	err := pool.Run(ctx)
@@ -690,8 +723,12 @@ func TestPoolInSnapshot(t *testing.T) {
 		done := make(chan error)
 		go func() { done <- sup.Run(ctx) }()
 		synctest.Wait()
-		pool.Submit(ctx, 1)
-		pool.Submit(ctx, 2)
+		if err := pool.Submit(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := pool.Submit(ctx, 2); err != nil {
+			t.Fatal(err)
+		}
 		synctest.Wait()
 		n := sup.Snapshot().Children[0]
 		if n.Kind != "pool" || n.Stats == nil || *n.Stats != (shepherd.Stats{Submitted: 2, Queued: 1, InFlight: 1, Workers: 1}) {

@@ -93,7 +93,9 @@ func TestVerifyNoneNamesOwners(t *testing.T) {
 
 		close(release)
 		cancel()
-		<-done
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v; want nil", err)
+		}
 		r = recorder{}
 		shepherdtest.VerifyNone(&r)
 		if len(r.errs) != 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -54,7 +55,10 @@ func TestLivezFailsPastTheCeiling(t *testing.T) {
 	defer func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-exited: // exit code 3: the leaked goroutines are reported stuck
+		case err := <-exited: // exit code 3: the leaked goroutines are reported stuck
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 3 {
+				t.Errorf("example exited with %v; want exit status 3, the leaked goroutines reported stuck", err)
+			}
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
 			t.Errorf("example did not stop within 10s of SIGTERM")
@@ -77,7 +81,10 @@ func TestLivezFailsPastTheCeiling(t *testing.T) {
 					return
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
+				if err := resp.Body.Close(); err != nil {
+					t.Error(err)
+					return
+				}
 			}
 		})
 	}
@@ -115,8 +122,10 @@ func probe(t *testing.T, debug string) (int, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
+	if err := errors.Join(err, resp.Body.Close()); err != nil {
+		t.Fatal(err)
+	}
 	return resp.StatusCode, string(b)
 }
 

@@ -96,7 +96,9 @@ func apiHandler(reports *shepherd.Pool[string], wait time.Duration) http.Handler
 			http.Error(w, "not reported: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
-		io.WriteString(w, "pong\n")
+		if _, err := io.WriteString(w, "pong\n"); err != nil {
+			return // the client left before the answer; its report is queued all the same
+		}
 	})
 	return mux
 }

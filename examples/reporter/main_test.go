@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -83,7 +84,9 @@ func (p *proc) wait(t *testing.T, within time.Duration) int {
 	case <-p.exited:
 		return p.exitCode
 	case <-time.After(within):
-		p.cmd.Process.Kill()
+		if err := p.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			t.Errorf("killing the example: %v", err)
+		}
 		<-p.exited
 		t.Fatalf("example did not exit within %v; stderr:\n%s", within, p.stderr)
 		return -1
@@ -99,8 +102,10 @@ func ping(t *testing.T, api string, n int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err := errors.Join(err, resp.Body.Close()); err != nil {
+			t.Fatal(err)
+		}
 		if resp.StatusCode != 200 || string(b) != "pong\n" {
 			t.Fatalf("/ping = %d %q; want 200 pong", resp.StatusCode, b)
 		}
@@ -203,7 +208,10 @@ func TestSIGTERMUnderLoadLosesNoReport(t *testing.T) {
 					return // the server has closed: the load ends
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
+				if err := resp.Body.Close(); err != nil {
+					t.Error(err)
+					return
+				}
 				if resp.StatusCode != http.StatusOK {
 					other.Add(1)
 					continue
