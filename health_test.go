@@ -149,8 +149,8 @@ func TestLivezFalseOnlyWhenStuckOrFailed(t *testing.T) {
 		if code, _ := probe(livez, ""); code != 200 {
 			t.Fatalf("stopping within budget: livez %d; want 200", code)
 		}
-		if err := <-done; err != nil {
-			t.Errorf("Run = %v; want nil", err)
+		if err := <-done; !errors.As(err, new(*shepherd.StuckError)) {
+			t.Errorf("Run = %v; want the *StuckError of app/hang", err)
 		}
 		code, body := probe(livez, "")
 		if code != 503 || !strings.HasPrefix(body, "not live\napp stuck: shepherd: 1 service did not stop") || !strings.Contains(body, "\napp/hang stuck: ") {

@@ -23,6 +23,7 @@ type HTTPService struct {
 	base     context.Context // the current run's context, without its cancellation
 	scope    *scope          // the current run's place in the tree, for reporting handler panics
 	failErr  error           // with FailOnHandlerPanic, the first handler failure, which Run returns
+	closing  sync.WaitGroup  // closes a ConnState hook's failure started, which Run waits for
 
 	failOnPanic bool // set by FailOnHandlerPanic before the server runs
 	panics      atomic.Int64
@@ -142,7 +143,9 @@ func (h *HTTPService) Run(ctx context.Context) error {
 	Ready(ctx)
 	stop := context.AfterFunc(ctx, func() { h.close() })
 	defer stop()
-	if err := h.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	err := h.srv.Serve(ln)
+	h.closing.Wait()
+	if !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	h.mu.Lock()

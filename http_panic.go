@@ -180,12 +180,27 @@ func (h *HTTPService) connStateHook(hook func(net.Conn, http.ConnState)) func(ne
 			if r := recover(); r != nil {
 				h.failed(context.Background(), newPanicError(h.path()+" (ConnState hook)", r))
 				if h.failOnPanic {
-					h.close()
+					h.closeSoon()
 				}
 			}
 		}()
 		hook(c, st)
 	}
+}
+
+// closeSoon closes the server from a goroutine of its own, which Run
+// waits for: the ConnState hook of a new connection runs on the goroutine
+// in Serve, and Close waits for Serve to return. Once the server is
+// shut down, by this or by a stop, there is nothing left to close: the
+// goroutine is started at most once, and before Serve returns.
+func (h *HTTPService) closeSoon() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.shutDown {
+		return
+	}
+	h.shutDown = true
+	h.closing.Go(func() { _ = h.srv.Close() })
 }
 
 // panicWriter notes whether the handler began its response, which decides

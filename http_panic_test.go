@@ -268,6 +268,45 @@ func TestHTTPHandlerPanicFailsServerWhenAsked(t *testing.T) {
 	}
 }
 
+// TestHTTPFailOnHandlerPanicClosesTheServer: with FailOnHandlerPanic the
+// server closes at once and Run returns the panic by itself, so that the
+// restart policy or the tree's stop takes over; nobody needs to cancel it.
+// Also for a panic in the ConnState hook.
+func TestHTTPFailOnHandlerPanicClosesTheServer(t *testing.T) {
+	defer shepherdtest.VerifyNone(t)
+	for _, tc := range []struct {
+		name, route, value string
+		connState          func(net.Conn, http.ConnState)
+	}{
+		{"handler", "/boom", "boom", nil},
+		{"ConnState hook", "/ok", "conn hook", func(net.Conn, http.ConnState) { panic("conn hook") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := &http.Server{Addr: "127.0.0.1:0", Handler: panicky(), ReadHeaderTimeout: 5 * time.Second, ConnState: tc.connState}
+			api := shepherd.HTTPServer(srv, shepherd.FailOnHandlerPanic())
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			done := make(chan error, 1)
+			go func() { done <- api.Run(ctx) }()
+			eventually(t, func() bool { return api.Addr() != nil })
+			client := &http.Client{Transport: &http.Transport{}}
+			defer client.CloseIdleConnections()
+			if resp, err := client.Get("http://" + api.Addr().String() + tc.route); err == nil {
+				_ = resp.Body.Close() // a 500, or for the hook none: the server closes either way
+			}
+			select {
+			case err := <-done:
+				var pe *shepherd.PanicError
+				if !errors.As(err, &pe) || fmt.Sprint(pe.Value) != tc.value {
+					t.Errorf("Run = %v; want the *PanicError of %q", err, tc.value)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Run still serving 10s after the panic; want the server closed at once and the panic returned")
+			}
+		})
+	}
+}
+
 // TestHTTPConnStatePanicDoesNotCrash: net/http calls ConnState outside
 // its recover, so before HTTPServer wrapped it this test killed the test
 // binary.
