@@ -22,6 +22,7 @@ type child struct {
 	cur          *run            // the current run, nil when not running
 	base         context.Context // what each run's context derives from: labels and scope
 	restartDue   *time.Time      // when a pending restart is due
+	dueTimer     *time.Timer     // posts the message that starts it then
 	pendingStart bool            // added while running, not yet started
 	attempt      int             // restarts since the last stable run
 	restarts     int             // restarts in total
@@ -354,11 +355,7 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, started, e
 			}
 			return
 		}
-		due := now.Add(delay)
-		s.mu.Lock()
-		c.restartDue = &due
-		s.mu.Unlock()
-		s.armTimer()
+		s.schedule([]*child{c}, now.Add(delay), delay)
 		return
 	}
 	s.restartWith(ctx, c, v.scope, delay)
@@ -425,14 +422,8 @@ func (s *Supervisor) restartWith(ctx context.Context, c *child, scope restartSco
 	if s.failure != nil {
 		return
 	}
-	due := time.Now().Add(delay)
-	s.mu.Lock()
-	for _, o := range restart {
-		o.restartDue = &due
-	}
-	s.mu.Unlock()
 	s.finishedUpTo = 0 // finished services may be in the set
-	s.armTimer()
+	s.schedule(restart, time.Now().Add(delay), delay)
 }
 
 // dueNow marks a restart that is due at once.
@@ -454,33 +445,25 @@ func (s *Supervisor) restartSet(c *child, scope restartScope) []*child {
 	return []*child{c}
 }
 
-// armTimer sets the timer to the earliest pending restart.
-func (s *Supervisor) armTimer() {
-	var next *time.Time
-	for _, c := range s.snapshotChildren() {
-		if c.restartDue != nil && (next == nil || c.restartDue.Before(*next)) {
-			next = c.restartDue
-		}
+// schedule makes set due for a restart at due, delay from now. The
+// timer's expiry is a message naming the set: the loop starts those of it
+// still due then, in Add order, and finds nothing by scanning. A service
+// rescheduled meanwhile (a sibling's restart moved it later, or it was
+// started, stopped or removed) is skipped, so a stale expiry does nothing.
+func (s *Supervisor) schedule(set []*child, due time.Time, delay time.Duration) {
+	t := time.AfterFunc(delay, func() { s.post(message{set: set}) })
+	s.mu.Lock()
+	for _, c := range set {
+		c.restartDue, c.dueTimer = &due, t
 	}
-	s.timer.Stop()
-	if next != nil {
-		s.timer.Reset(time.Until(*next))
-	}
+	s.mu.Unlock()
 }
 
-// startDue starts the services whose restart is due, in Add order.
-func (s *Supervisor) startDue(ctx context.Context) {
-	now := time.Now()
-	var due []*child
-	for _, c := range s.snapshotChildren() {
-		if c.restartDue != nil && !c.restartDue.After(now) {
-			due = append(due, c)
-		}
-	}
-	if err := s.startSet(ctx, due, false, time.Time{}); err != nil {
+// startDue starts the services of set whose restart is due, in Add order.
+func (s *Supervisor) startDue(ctx context.Context, set []*child) {
+	if err := s.startSet(ctx, set, false, time.Time{}); err != nil {
 		s.fail(err)
 	}
-	s.armTimer()
 }
 
 // restartsAfter reports whether c's policy restarts it after a run that

@@ -7,17 +7,19 @@ import (
 
 // This file owns the supervisor's mailbox: the messages other goroutines
 // post to the goroutine in Run (a run ended, a nested supervisor failed
-// early), and settle, which takes them in arrival order. Arrival order is
+// early, a restart's backoff is over), and settle, which takes them in arrival order. Arrival order is
 // causal order: a failure posted because of another, or after it was seen,
 // arrives after it. Each message costs O(1), whatever the number of
 // services.
 
 // A message tells the loop that run r of c ended (its done is closed), or,
-// with early, that r is a nested supervisor that has failed and is stopping.
+// with early, that r is a nested supervisor that has failed and is stopping,
+// or, with set (and no c), that the backoff of a restart of set is over.
 type message struct {
 	c     *child
 	r     *run
 	early bool
+	set   []*child
 }
 
 // post queues m for the loop and wakes it. Any goroutine may post.
@@ -74,6 +76,17 @@ func (s *Supervisor) settle(ctx context.Context, fatalOnly bool) bool {
 		m, ok := s.next()
 		if !ok {
 			return false
+		}
+		if m.set != nil {
+			if fatalOnly {
+				keep = append(keep, m)
+				continue
+			}
+			s.startDue(ctx, m.set)
+			if s.failure != nil {
+				return true
+			}
+			continue
 		}
 		c, r := m.c, m.r
 		if c.cur != r || r.stopped {
