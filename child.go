@@ -26,6 +26,7 @@ type child struct {
 	pendingStart bool            // added while running, not yet started
 	attempt      int             // restarts since the last stable run
 	restarts     int             // restarts in total
+	idle         chan *run       // the goroutine of the run whose exit is being decided, waiting for another; see rerun.go
 	state        State
 	since        time.Time
 	started      time.Time // when the current or last run started
@@ -192,14 +193,20 @@ func (s *Supervisor) startChild(ctx context.Context, c *child, now time.Time) (s
 	rctx, cancel := context.WithCancelCause(c.base)
 	r.rc = runContext{Context: rctx, r: r}
 	r.ctx, r.cancel = &r.rc, cancel
+	// A service that does not signal readiness is ready as it starts:
+	// one state change, not two.
+	st := StateRunning
+	if c.signals {
+		st = StateStarting
+	}
 	s.mu.Lock()
 	c.cur, c.restartDue = r, nil
-	c.state, c.since, c.started = StateStarting, now, now
+	c.state, c.since, c.started = st, now, now
 	s.mu.Unlock()
 	s.ev.emit(c.base, Event{Kind: EventStarting, Path: c.path, Attempt: c.restarts})
-	go s.runChild(c, r)
+	s.launch(c, r)
 	if !c.signals {
-		s.readied(c, now)
+		s.ev.emit(c.base, Event{Kind: EventReady, Path: c.path, Attempt: c.restarts})
 		return startReady, nil
 	}
 
@@ -252,27 +259,11 @@ func (s *Supervisor) readied(c *child, now time.Time) {
 	s.ev.emit(c.base, Event{Kind: EventReady, Path: c.path, Attempt: c.restarts})
 }
 
-// runChild is the goroutine of one run.
-func (s *Supervisor) runChild(c *child, r *run) {
-	setLabels(r.ctx)
-	returned := false
-	defer func() {
-		if !returned {
-			r.err = exitError(r.path, recover())
-		}
-		r.endedAt = time.Now()
-		// Posted before done is closed, so that a stop waiting on done
-		// finds this goroutine gone (or going) rather than blocked on the
-		// mailbox's lock, where a look for leftovers would see it.
-		s.post(message{c: c, r: r})
-		close(r.done)
-	}()
-	r.err = c.svc.Run(r.ctx)
-	returned = true
-}
+func (s *Supervisor) failed(c *child, err error) { s.failedAt(c, err, time.Now()) }
 
-func (s *Supervisor) failed(c *child, err error) {
-	s.setState(c, StateFailed, err)
+// failedAt records that c failed with err at now and reports it.
+func (s *Supervisor) failedAt(c *child, err error, now time.Time) {
+	s.setStateAt(c, StateFailed, err, now)
 	if s.ev != nil {
 		s.ev.failed(c.base, c.path, attribute(c.path, err))
 	}
@@ -308,9 +299,9 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, started, e
 		s.ev.emit(c.base, Event{Kind: EventExited, Path: c.path, Err: err})
 		return
 	case v.failed:
-		s.failed(c, err)
+		s.failedAt(c, err, now)
 	default:
-		s.setState(c, StateStopped, nil)
+		s.setStateAt(c, StateStopped, nil, now)
 		s.ev.emit(c.base, Event{Kind: EventExited, Path: c.path, Err: err})
 	}
 	if v.kind == finish {

@@ -49,12 +49,15 @@ type verdict struct {
 }
 
 // decide returns what becomes of a service whose run ended on its own.
+// It asks errors.Is once per sentinel: it runs on every restart.
 func decide(f exitFacts) verdict {
-	failure := f.err != nil && !errors.Is(f.err, ErrDoNotRestart) && !errors.Is(f.err, ErrStopTree)
-	switch {
-	case errors.Is(f.err, ErrStopTree):
+	if f.err != nil && errors.Is(f.err, ErrStopTree) {
 		return verdict{kind: stopTree}
-	case !restarts(f.policy, f.err):
+	}
+	done := f.err != nil && errors.Is(f.err, ErrDoNotRestart)
+	failure := f.err != nil && !done
+	switch {
+	case done || f.policy == Never || (f.policy == OnFailure && f.err == nil):
 		if failure {
 			return verdict{kind: fail, failed: true}
 		}

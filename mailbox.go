@@ -20,14 +20,37 @@ type message struct {
 	r     *run
 	early bool
 	set   []*child
+	// next is where the goroutine of an ended run waits for its next run
+	// (see rerun.go); whoever takes the message hands it one or nil.
+	next chan *run
 }
 
-// post queues m for the loop and wakes it. Any goroutine may post.
-func (s *Supervisor) post(m message) {
+// post queues m for the loop and wakes it. Any goroutine may post. It
+// reports false, and queues nothing, once Run is over: nobody will take
+// the message.
+func (s *Supervisor) post(m message) bool {
 	s.mu.Lock()
+	if !s.open {
+		s.mu.Unlock()
+		return false
+	}
 	s.inbox = append(s.inbox, m)
 	s.mu.Unlock()
 	s.poke()
+	return true
+}
+
+// closeMailbox ends the taking of messages at the end of Run: those left
+// are dropped, and the goroutines waiting on them told to end.
+func (s *Supervisor) closeMailbox() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.open = false
+	for _, m := range s.inbox[s.inboxHead:] {
+		release(m.next)
+	}
+	clear(s.inbox)
+	s.inbox, s.inboxHead = s.inbox[:0], 0
 }
 
 // next takes the oldest message, if any.
@@ -90,6 +113,7 @@ func (s *Supervisor) settle(ctx context.Context, fatalOnly bool) bool {
 		}
 		c, r := m.c, m.r
 		if c.cur != r || r.stopped {
+			release(m.next)
 			continue // handled already: by a start, a stop or a restart
 		}
 		if m.early {
@@ -116,8 +140,12 @@ func (s *Supervisor) settle(ctx context.Context, fatalOnly bool) bool {
 			c.cur = nil
 			s.mu.Unlock()
 			if ok {
+				// An immediate restart of c takes its goroutine back.
+				c.idle = m.next
 				s.exited(ctx, c, err, r.start, r.endedAt)
+				m.next, c.idle = c.idle, nil
 			}
+			release(m.next)
 		}
 		if s.failure != nil {
 			return true

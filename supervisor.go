@@ -39,6 +39,7 @@ type Supervisor struct {
 	wake      chan struct{} // a message was posted or a service added; capacity 1
 	inbox     []message     // messages for the loop, oldest first from inboxHead
 	inboxHead int
+	open      bool       // Run takes messages: set by begin, cleared by closeMailbox
 	added     []*child   // services added while running, not yet started
 	removals  []*removal // Remove requests waiting for the loop
 	removeBy  time.Time  // the deadline of the removal under way, if any
@@ -380,6 +381,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	})()
 
 	err := s.supervise(ctx, initial)
+	s.closeMailbox()
 	s.mu.Lock()
 	s.state, s.since, s.lastErr = supDone, time.Now(), err
 	s.mu.Unlock()
@@ -429,7 +431,7 @@ func (s *Supervisor) begin(ctx context.Context) context.Context {
 		c.cur, c.restartDue, c.pendingStart, c.attempt, c.base = nil, nil, false, 0, nil
 	}
 	clear(s.inbox)
-	s.inbox, s.inboxHead, s.added, s.finishedUpTo = s.inbox[:0], 0, nil, 0
+	s.inbox, s.inboxHead, s.added, s.finishedUpTo, s.open = s.inbox[:0], 0, nil, 0, true
 	// Children do not inherit ctx's cancellation: the supervisor stops them
 	// itself, one at a time, in reverse order. Under mu: earlyFailure reads
 	// it from the goroutines of nested supervisors.
