@@ -11,6 +11,7 @@ import (
 
 // A child is one service of a Supervisor.
 type child struct {
+	sup     *Supervisor // whose service it is
 	name    string
 	path    string
 	svc     Service
@@ -37,32 +38,55 @@ type child struct {
 // runKey, which is how Ready and a nested supervisor's early failure find
 // the supervisor running it.
 type run struct {
-	sup     *Supervisor
-	ctx     context.Context
 	cancel  context.CancelCauseFunc
 	ready   chan struct{} // closed once the service is ready
-	readied atomic.Bool   // ready is closed, or being closed
 	done    chan struct{} // closed when Run returned
 	err     error         // what Run returned; read after done
 	start   time.Time
-	path    string // c.path for this run; c.path may change when Run runs again
+	endedAt time.Time // when Run returned; read after done
+	path    string    // c.path for this run; c.path may change when Run runs again
+	c       *child    // whose run it is
+	rc      runContext
 
-	stopped  bool          // the supervisor asked it to stop; written under mu
-	stopDone chan struct{} // closed when Stop returned; nil if not a Stopper or not asked
-	stopErr  error
-
+	readied atomic.Bool // ready is closed, or being closed
+	stopped bool        // the supervisor asked it to stop; written under mu
 	// A nested supervisor reports its first failure the moment it has one,
 	// before its own stop is over, so that the failure reaches the root at
 	// once and in the order the failures happened. early is written under
 	// the supervisor's mu; earlyTaken marks it as the supervisor's failure.
-	early      error
 	earlyTaken bool
-	c          *child // whose run it is
-	rc         runContext
-	endedAt    time.Time // when Run returned; read after done
+	early      error
+
+	st *stopCall // the call of its Stop method; nil if not a Stopper or not asked
+}
+
+// A stopCall is the call of a Stopper's Stop method made to stop a run:
+// few runs have one, so it is kept apart from the run.
+type stopCall struct {
+	done chan struct{} // closed when Stop returned
+	err  error         // what Stop returned; read after done
+}
+
+// stopDone is closed when the run's Stop returned; nil if none was called.
+func (r *run) stopDone() chan struct{} {
+	if r.st == nil {
+		return nil
+	}
+	return r.st.done
+}
+
+// stopErr is what the run's Stop returned, once stopDone is closed.
+func (r *run) stopErr() error {
+	if r.st == nil {
+		return nil
+	}
+	return r.st.err
 }
 
 type runKey struct{}
+
+// ctx returns the run's context, which lives inside the run.
+func (r *run) ctx() context.Context { return &r.rc }
 
 // runContext is a run's context: its cancellable context, answering
 // Value(runKey{}) with the run. It lives inside the run, so a run's
@@ -97,7 +121,7 @@ func (r *run) signalReady() {
 // that the service has failed with err and is stopping.
 func reportFailure(ctx context.Context, err error) {
 	if r, ok := ctx.Value(runKey{}).(*run); ok {
-		r.sup.earlyFailure(r, err)
+		r.c.sup.earlyFailure(r, err)
 	}
 }
 
@@ -180,7 +204,7 @@ const (
 // now is the time of the start: an immediate restart passes the time the
 // last run ended, which spares it a second reading of the clock.
 func (s *Supervisor) startChild(ctx context.Context, c *child, now time.Time) (startOutcome, error) {
-	r := &run{sup: s, c: c, ready: alreadyReady, done: make(chan struct{}), start: now, path: c.path}
+	r := &run{c: c, ready: alreadyReady, done: make(chan struct{}), start: now, path: c.path}
 	if c.signals {
 		r.ready = make(chan struct{})
 	} else {
@@ -192,7 +216,7 @@ func (s *Supervisor) startChild(ctx context.Context, c *child, now time.Time) (s
 	}
 	rctx, cancel := context.WithCancelCause(c.base)
 	r.rc = runContext{Context: rctx, r: r}
-	r.ctx, r.cancel = &r.rc, cancel
+	r.cancel = cancel
 	// A service that does not signal readiness is ready as it starts:
 	// one state change, not two.
 	st := StateRunning
@@ -465,8 +489,8 @@ func (c *child) restartsAfter(err error) bool { return restarts(c.cfg.restart, e
 // was asked to stop, only repeats the request. ErrClosed comes from a
 // Supervisor or Pool that was stopped before its Run began.
 func echoesStop(r *run, err error) bool {
-	return echoesStopCall(err) || echoes(r.ctx, err) ||
-		only(err, func(e error) bool { return echoesStopCall(e) || echoes(r.ctx, e) })
+	return echoesStopCall(err) || echoes(r.ctx(), err) ||
+		only(err, func(e error) bool { return echoesStopCall(e) || echoes(r.ctx(), e) })
 }
 
 // echoesStopCall reports whether err, returned by a Stop method, only

@@ -39,7 +39,7 @@ func (s *Supervisor) runChild(c *child, r *run) {
 // on next for the loop's verdict: not when the service called
 // runtime.Goexit (the goroutine is ending), nor once Run is over.
 func (s *Supervisor) runOnce(c *child, r *run, next chan *run) (wait bool) {
-	setLabels(r.ctx)
+	setLabels(r.ctx())
 	returned := false
 	defer func() {
 		p := recover()
@@ -60,7 +60,7 @@ func (s *Supervisor) runOnce(c *child, r *run, next chan *run) (wait bool) {
 		wait = s.post(message{c: c, r: r, next: next}) && !goexit
 		close(r.done)
 	}()
-	r.err = c.svc.Run(r.ctx)
+	r.err = c.svc.Run(r.ctx())
 	returned = true
 	return false // set by the deferred function
 }

@@ -175,7 +175,7 @@ func (s *Supervisor) Add(name string, svc Service, opts ...ServiceOption) error 
 		return &scopedError{"shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) +
 			") after the supervisor began to stop; add services before Run, or while it runs", ErrClosed}
 	}
-	c := &child{name: name, svc: svc, cfg: cfg, signals: signalsReady(svc)}
+	c := &child{sup: s, name: name, svc: svc, cfg: cfg, signals: signalsReady(svc)}
 	s.names[name] = true
 	// An append in place is safe for snapshotChildren's callers, which
 	// read the old slice without the lock: it writes past their length.
