@@ -18,8 +18,9 @@ type child struct {
 	cfg     serviceConfig
 	signals bool // svc calls Ready itself
 
-	// Owned by the supervisor's Run goroutine; written under the
-	// supervisor's mu where Snapshot reads them.
+	// Owned by the supervisor's Run goroutine; cur and restartDue are
+	// written under the supervisor's mu, for Run's check that no run is
+	// left and for Remove.
 	cur          *run            // the current run, nil when not running
 	base         context.Context // what each run's context derives from: labels and scope
 	restartDue   *time.Time      // when a pending restart is due
@@ -28,10 +29,21 @@ type child struct {
 	attempt      int             // restarts since the last stable run
 	restarts     int             // restarts in total
 	idle         chan *run       // the goroutine of the run whose exit is being decided, waiting for another; see rerun.go
-	state        State
-	since        time.Time
-	started      time.Time // when the current or last run started
-	lastErr      error
+
+	view childView // what Snapshot shows; under the supervisor's mu
+}
+
+// childView is what Snapshot shows of a service. The loop publishes each
+// change to it under the supervisor's mu, O(1) per change, and never
+// reads it; Snapshot copies it under the same lock and reads none of the
+// loop's own fields.
+type childView struct {
+	path     string
+	state    State
+	since    time.Time
+	started  time.Time // when the current or last run started
+	restarts int
+	lastErr  error
 }
 
 // A run is one call of a service's Run. Its context carries it under
@@ -180,9 +192,9 @@ func (s *Supervisor) setState(c *child, st State, err error) {
 // when it is read, which spares a restart loop an allocation.
 func (s *Supervisor) setStateAt(c *child, st State, err error, now time.Time) {
 	s.mu.Lock()
-	c.state, c.since = st, now
+	c.view.state, c.view.since = st, now
 	if err != nil {
-		c.lastErr = err
+		c.view.lastErr = err
 	}
 	s.mu.Unlock()
 }
@@ -225,7 +237,7 @@ func (s *Supervisor) startChild(ctx context.Context, c *child, now time.Time) (s
 	}
 	s.mu.Lock()
 	c.cur, c.restartDue = r, nil
-	c.state, c.since, c.started = st, now, now
+	c.view.state, c.view.since, c.view.started = st, now, now
 	s.mu.Unlock()
 	s.ev.emit(c.base, Event{Kind: EventStarting, Path: c.path, Attempt: c.restarts})
 	s.launch(c, r)
@@ -353,7 +365,7 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, started, e
 	delay := c.cfg.backoff.delay(c.attempt, s.rnd)
 	s.mu.Lock()
 	c.restarts++
-	c.state, c.since = StateRestarting, now
+	c.view.restarts, c.view.state, c.view.since = c.restarts, StateRestarting, now
 	s.mu.Unlock()
 	// The event carries the time the restart was counted at.
 	s.ev.emit(c.base, Event{Kind: EventRestarting, Path: c.path, Err: err, Attempt: c.restarts, Delay: delay, Time: now})

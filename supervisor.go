@@ -182,6 +182,7 @@ func (s *Supervisor) Add(name string, svc Service, opts ...ServiceOption) error 
 	s.children = append(s.children, c)
 	if s.state == supRunning {
 		c.path = joinPath(s.path, name)
+		c.view.path = c.path
 		c.pendingStart = true
 		s.added = append(s.added, c)
 		s.poke()
@@ -428,6 +429,7 @@ func (s *Supervisor) begin(ctx context.Context) context.Context {
 	}
 	for _, c := range s.children {
 		c.path = joinPath(s.path, c.name)
+		c.view.path = c.path
 		c.cur, c.restartDue, c.pendingStart, c.attempt, c.base = nil, nil, false, 0, nil
 	}
 	clear(s.inbox)
