@@ -407,12 +407,10 @@ func (s *Supervisor) restartWith(ctx context.Context, c *child, scope restartSco
 	var leftovers []leftover
 	for _, o := range set {
 		r := o.cur
-		if o != c && o.cfg.restart == Never && (r == nil || r.stopped) {
-			// As OTP does with temporary children: stopped with the
-			// others, never started again.
+		switch fate(o == c, o.cfg.restart, stateOf(r)) {
+		case drop:
 			continue
-		}
-		if r == nil || o == c || !closed(r.done) || r.stopped {
+		case rejoin:
 			restart = append(restart, o)
 			continue
 		}
@@ -463,13 +461,29 @@ var errRestart = errors.New("shepherd: restarting with a sibling")
 // restartSet returns the services of scope around c, in Add order.
 func (s *Supervisor) restartSet(c *child, scope restartScope) []*child {
 	all := s.snapshotChildren()
-	switch scope {
-	case scopeAll:
-		return all
-	case scopeRest:
-		return all[slices.Index(all, c):]
+	i := 0
+	if scope == scopeRest {
+		i = slices.Index(all, c)
 	}
-	return []*child{c}
+	if scope == scopeOne {
+		return []*child{c}
+	}
+	lo, hi := restartSpan(scope, len(all), i)
+	return all[lo:hi]
+}
+
+// stateOf returns where run r stands once a restart has stopped the
+// others of its set.
+func stateOf(r *run) runState {
+	switch {
+	case r == nil:
+		return notRunning
+	case r.stopped:
+		return stoppedNow
+	case closed(r.done):
+		return returned
+	}
+	return stillLive
 }
 
 // schedule makes set due for a restart at due, delay from now. The
