@@ -9,6 +9,11 @@ import (
 	"time"
 )
 
+// This file owns a service's place in a supervisor (child) and its runs
+// (run): starting a run and waiting for it to be ready, and exited, which
+// carries out decide's verdict on a run that ended (failing, finishing,
+// restarting at once or after a backoff, restarting a set).
+
 // A child is one service of a Supervisor.
 type child struct {
 	sup     *Supervisor // whose service it is

@@ -14,6 +14,10 @@ import (
 	"go.uber.org/multierr"
 )
 
+// This file owns the Supervisor type and its life: NewSupervisor, Add,
+// Stop, Run, the setup of a run (begin) and the main loop (supervise),
+// which waits on the mailbox alone and hands each message to settle.
+
 // A Supervisor runs long-lived services as one unit: it starts them in the
 // order they were added, each once the previous one is ready; when one
 // fails, or the supervisor is asked to stop, it stops them one at a time in
