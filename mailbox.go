@@ -25,19 +25,17 @@ type message struct {
 	next chan *run
 }
 
-// post queues m for the loop and wakes it. Any goroutine may post. It
-// reports false, and queues nothing, once Run is over: nobody will take
-// the message.
-func (s *Supervisor) post(m message) bool {
+// post queues m for the loop and wakes it. Any goroutine may post. Once
+// Run is over it queues nothing: nobody would take the message.
+func (s *Supervisor) post(m message) {
 	s.mu.Lock()
 	if !s.open {
 		s.mu.Unlock()
-		return false
+		return
 	}
 	s.inbox = append(s.inbox, m)
 	s.mu.Unlock()
 	s.poke()
-	return true
 }
 
 // closeMailbox ends the taking of messages at the end of Run: those left

@@ -57,12 +57,32 @@ func (s *Supervisor) runOnce(c *child, r *run, next chan *run) (wait bool) {
 		// Posted before done is closed, so that a stop waiting on done
 		// finds this goroutine gone or unlabelled rather than blocked on
 		// the mailbox's lock, where a look for leftovers would see it.
-		wait = s.post(message{c: c, r: r, next: next}) && !goexit
+		wait = s.postExit(c, r, next)
 		close(r.done)
 	}()
 	r.err = c.svc.Run(r.ctx())
 	returned = true
 	return false // set by the deferred function
+}
+
+// postExit posts the end of run r, and reports whether its goroutine is
+// to wait on next for the loop's verdict: not when next is nil, nor when
+// the run was asked to stop or the supervisor is stopping (neither is
+// restarted in place), nor once Run is over. A stop of many services so
+// leaves no goroutine waiting.
+func (s *Supervisor) postExit(c *child, r *run, next chan *run) bool {
+	s.mu.Lock()
+	if !s.open {
+		s.mu.Unlock()
+		return false
+	}
+	if r.stopped || s.state != supRunning {
+		next = nil
+	}
+	s.inbox = append(s.inbox, message{c: c, r: r, next: next})
+	s.mu.Unlock()
+	s.poke()
+	return next != nil
 }
 
 // release tells a goroutine waiting on next, if any, to end.
