@@ -128,6 +128,10 @@ func (d *deliverer) run() {
 			default:
 			}
 			finished = true
+			// Run returns once done is closed, maybe before this
+			// goroutine has exited: without the tree's labels by then,
+			// it is not taken for something the tree left running.
+			setLabels(context.Background())
 			close(d.done)
 			return
 		}
