@@ -244,10 +244,10 @@ func (s *Supervisor) startChild(ctx context.Context, c *child, now time.Time) (s
 	c.cur, c.restartDue = r, nil
 	c.view.state, c.view.since, c.view.started = st, now, now
 	s.mu.Unlock()
-	s.ev.emit(c.base, Event{Kind: EventStarting, Path: c.path, Attempt: c.restarts})
+	s.ev.emit(c.base, Event{Kind: EventStarting, Path: c.path, Attempt: c.restarts, Time: now})
 	s.launch(c, r)
 	if !c.signals {
-		s.ev.emit(c.base, Event{Kind: EventReady, Path: c.path, Attempt: c.restarts})
+		s.ev.emit(c.base, Event{Kind: EventReady, Path: c.path, Attempt: c.restarts, Time: now})
 		return startReady, nil
 	}
 
@@ -306,7 +306,7 @@ func (s *Supervisor) failed(c *child, err error) { s.failedAt(c, err, time.Now()
 func (s *Supervisor) failedAt(c *child, err error, now time.Time) {
 	s.setStateAt(c, StateFailed, err, now)
 	if s.ev != nil {
-		s.ev.failed(c.base, c.path, attribute(c.path, err))
+		s.ev.failedAt(c.base, c.path, attribute(c.path, err), now)
 	}
 }
 
