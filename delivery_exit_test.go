@@ -12,7 +12,8 @@ import (
 // no label of the tree, even if it has not quite exited: a look for what
 // still runs (Goroutines, a parent's look for leftovers) does not take it
 // for a leftover. Before, it closed its done channel with its labels on,
-// and Run could return while it was still there (seen by FuzzSupervisor).
+// and Run could return while it was still there (seen by FuzzSupervisor;
+// this test saw it in every run under -race).
 func TestDeliveryGoroutineUnlabelledWhenRunReturns(t *testing.T) {
 	for i := range 200 {
 		sup := shepherd.NewSupervisor("deliv", shepherd.OnEvent(func(shepherd.Event) {}))
