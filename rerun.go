@@ -27,18 +27,20 @@ func (s *Supervisor) launch(c *child, r *run) {
 	go s.runChild(c, r)
 }
 
-// runChild is the goroutine of the runs of c, starting with r.
+// runChild is the goroutine of the runs of c, starting with r. Its
+// channel for the loop's verdicts is made at its first exit that waits for
+// one: a run that is stopped, as most are, costs none.
 func (s *Supervisor) runChild(c *child, r *run) {
-	next := make(chan *run, 1)
-	for r != nil && s.runOnce(c, r, next) {
+	var next chan *run
+	for r != nil && s.runOnce(c, r, &next) {
 		r = <-next
 	}
 }
 
 // runOnce carries out run r. It reports whether the goroutine is to wait
-// on next for the loop's verdict: not when the service called
-// runtime.Goexit (the goroutine is ending), nor once Run is over.
-func (s *Supervisor) runOnce(c *child, r *run, next chan *run) (wait bool) {
+// on *next for the loop's verdict: not when the service called
+// runtime.Goexit (the goroutine is ending), nor when postExit says not.
+func (s *Supervisor) runOnce(c *child, r *run, next *chan *run) (wait bool) {
 	setLabels(r.ctx())
 	returned := false
 	defer func() {
@@ -48,16 +50,13 @@ func (s *Supervisor) runOnce(c *child, r *run, next chan *run) (wait bool) {
 		}
 		r.endedAt = time.Now()
 		goexit := !returned && p == nil
-		if goexit {
-			next = nil
-		}
 		// A goroutine waiting for the loop is no goroutine of the
 		// service: a look for leftovers must not find it under its path.
 		setLabels(context.Background())
 		// Posted before done is closed, so that a stop waiting on done
 		// finds this goroutine gone or unlabelled rather than blocked on
 		// the mailbox's lock, where a look for leftovers would see it.
-		wait = s.postExit(c, r, next)
+		wait = s.postExit(c, r, next, !goexit)
 		close(r.done)
 	}()
 	r.err = c.svc.Run(r.ctx())
@@ -66,23 +65,27 @@ func (s *Supervisor) runOnce(c *child, r *run, next chan *run) (wait bool) {
 }
 
 // postExit posts the end of run r, and reports whether its goroutine is
-// to wait on next for the loop's verdict: not when next is nil, nor when
-// the run was asked to stop or the supervisor is stopping (neither is
-// restarted in place), nor once Run is over. A stop of many services so
-// leaves no goroutine waiting.
-func (s *Supervisor) postExit(c *child, r *run, next chan *run) bool {
+// to wait on *next (made here if need be) for the loop's verdict: only if
+// it can, the run was not asked to stop and the supervisor is running, as
+// nothing else is restarted in place. A stop of many services so leaves no
+// goroutine waiting.
+func (s *Supervisor) postExit(c *child, r *run, next *chan *run, canWait bool) bool {
 	s.mu.Lock()
 	if !s.open {
 		s.mu.Unlock()
 		return false
 	}
-	if r.stopped || s.state != supRunning {
-		next = nil
+	var ch chan *run
+	if canWait && !r.stopped && s.state == supRunning {
+		if *next == nil {
+			*next = make(chan *run, 1)
+		}
+		ch = *next
 	}
-	s.inbox = append(s.inbox, message{c: c, r: r, next: next})
+	s.inbox = append(s.inbox, message{c: c, r: r, next: ch})
 	s.mu.Unlock()
 	s.poke()
-	return next != nil
+	return ch != nil
 }
 
 // release tells a goroutine waiting on next, if any, to end.
