@@ -9,58 +9,101 @@ import (
 	"time"
 )
 
+// This file owns a service's place in a supervisor (child) and its runs
+// (run): starting a run and waiting for it to be ready, and exited, which
+// carries out decide's verdict on a run that ended (failing, finishing,
+// restarting at once or after a backoff, restarting a set).
+
 // A child is one service of a Supervisor.
 type child struct {
+	sup     *Supervisor // whose service it is
 	name    string
 	path    string
 	svc     Service
 	cfg     serviceConfig
 	signals bool // svc calls Ready itself
 
-	// Owned by the supervisor's Run goroutine; written under the
-	// supervisor's mu where Snapshot reads them.
+	// Owned by the supervisor's Run goroutine; cur and restartDue are
+	// written under the supervisor's mu, for Run's check that no run is
+	// left and for Remove.
 	cur          *run            // the current run, nil when not running
 	base         context.Context // what each run's context derives from: labels and scope
 	restartDue   *time.Time      // when a pending restart is due
+	dueTimer     *time.Timer     // posts the message that starts it then
 	pendingStart bool            // added while running, not yet started
 	attempt      int             // restarts since the last stable run
 	restarts     int             // restarts in total
-	state        State
-	since        time.Time
-	started      time.Time // when the current or last run started
-	lastErr      error
+	idle         chan *run       // the goroutine of the run whose exit is being decided, waiting for another; see rerun.go
+
+	view childView // what Snapshot shows; under the supervisor's mu
+}
+
+// childView is what Snapshot shows of a service. The loop publishes each
+// change to it under the supervisor's mu, O(1) per change, and never
+// reads it; Snapshot copies it under the same lock and reads none of the
+// loop's own fields.
+type childView struct {
+	path     string
+	state    State
+	since    time.Time
+	started  time.Time // when the current or last run started
+	restarts int
+	lastErr  error
 }
 
 // A run is one call of a service's Run. Its context carries it under
 // runKey, which is how Ready and a nested supervisor's early failure find
 // the supervisor running it.
 type run struct {
-	sup     *Supervisor
-	ctx     context.Context
 	cancel  context.CancelCauseFunc
 	ready   chan struct{} // closed once the service is ready
-	readied atomic.Bool   // ready is closed, or being closed
 	done    chan struct{} // closed when Run returned
 	err     error         // what Run returned; read after done
 	start   time.Time
-	path    string // c.path for this run; c.path may change when Run runs again
+	endedAt time.Time // when Run returned; read after done
+	path    string    // c.path for this run; c.path may change when Run runs again
+	c       *child    // whose run it is
+	rc      runContext
 
-	stopped  bool          // the supervisor asked it to stop; written under mu
-	stopDone chan struct{} // closed when Stop returned; nil if not a Stopper or not asked
-	stopErr  error
-
+	readied atomic.Bool // ready is closed, or being closed
+	stopped bool        // the supervisor asked it to stop; written under mu
 	// A nested supervisor reports its first failure the moment it has one,
 	// before its own stop is over, so that the failure reaches the root at
 	// once and in the order the failures happened. early is written under
 	// the supervisor's mu; earlyTaken marks it as the supervisor's failure.
-	early      error
 	earlyTaken bool
-	c          *child // whose run it is
-	rc         runContext
-	endedAt    time.Time // when Run returned; read after done
+	early      error
+
+	st *stopCall // the call of its Stop method; nil if not a Stopper or not asked
+}
+
+// A stopCall is the call of a Stopper's Stop method made to stop a run:
+// few runs have one, so it is kept apart from the run.
+type stopCall struct {
+	done chan struct{} // closed when Stop returned
+	err  error         // what Stop returned; read after done
+}
+
+// stopDone is closed when the run's Stop returned; nil if none was called.
+func (r *run) stopDone() chan struct{} {
+	if r.st == nil {
+		return nil
+	}
+	return r.st.done
+}
+
+// stopErr is what the run's Stop returned, once stopDone is closed.
+func (r *run) stopErr() error {
+	if r.st == nil {
+		return nil
+	}
+	return r.st.err
 }
 
 type runKey struct{}
+
+// ctx returns the run's context, which lives inside the run.
+func (r *run) ctx() context.Context { return &r.rc }
 
 // runContext is a run's context: its cancellable context, answering
 // Value(runKey{}) with the run. It lives inside the run, so a run's
@@ -95,7 +138,7 @@ func (r *run) signalReady() {
 // that the service has failed with err and is stopping.
 func reportFailure(ctx context.Context, err error) {
 	if r, ok := ctx.Value(runKey{}).(*run); ok {
-		r.sup.earlyFailure(r, err)
+		r.c.sup.earlyFailure(r, err)
 	}
 }
 
@@ -154,9 +197,9 @@ func (s *Supervisor) setState(c *child, st State, err error) {
 // when it is read, which spares a restart loop an allocation.
 func (s *Supervisor) setStateAt(c *child, st State, err error, now time.Time) {
 	s.mu.Lock()
-	c.state, c.since = st, now
+	c.view.state, c.view.since = st, now
 	if err != nil {
-		c.lastErr = err
+		c.view.lastErr = err
 	}
 	s.mu.Unlock()
 }
@@ -178,7 +221,7 @@ const (
 // now is the time of the start: an immediate restart passes the time the
 // last run ended, which spares it a second reading of the clock.
 func (s *Supervisor) startChild(ctx context.Context, c *child, now time.Time) (startOutcome, error) {
-	r := &run{sup: s, c: c, ready: alreadyReady, done: make(chan struct{}), start: now, path: c.path}
+	r := &run{c: c, ready: alreadyReady, done: make(chan struct{}), start: now, path: c.path}
 	if c.signals {
 		r.ready = make(chan struct{})
 	} else {
@@ -190,15 +233,21 @@ func (s *Supervisor) startChild(ctx context.Context, c *child, now time.Time) (s
 	}
 	rctx, cancel := context.WithCancelCause(c.base)
 	r.rc = runContext{Context: rctx, r: r}
-	r.ctx, r.cancel = &r.rc, cancel
+	r.cancel = cancel
+	// A service that does not signal readiness is ready as it starts:
+	// one state change, not two.
+	st := StateRunning
+	if c.signals {
+		st = StateStarting
+	}
 	s.mu.Lock()
 	c.cur, c.restartDue = r, nil
-	c.state, c.since, c.started = StateStarting, now, now
+	c.view.state, c.view.since, c.view.started = st, now, now
 	s.mu.Unlock()
-	s.ev.emit(c.base, Event{Kind: EventStarting, Path: c.path, Attempt: c.restarts})
-	go s.runChild(c, r)
+	s.ev.emit(c.base, Event{Kind: EventStarting, Path: c.path, Attempt: c.restarts, Time: now})
+	s.launch(c, r)
 	if !c.signals {
-		s.readied(c, now)
+		s.ev.emit(c.base, Event{Kind: EventReady, Path: c.path, Attempt: c.restarts, Time: now})
 		return startReady, nil
 	}
 
@@ -251,29 +300,13 @@ func (s *Supervisor) readied(c *child, now time.Time) {
 	s.ev.emit(c.base, Event{Kind: EventReady, Path: c.path, Attempt: c.restarts})
 }
 
-// runChild is the goroutine of one run.
-func (s *Supervisor) runChild(c *child, r *run) {
-	setLabels(r.ctx)
-	returned := false
-	defer func() {
-		if !returned {
-			r.err = exitError(r.path, recover())
-		}
-		r.endedAt = time.Now()
-		// Posted before done is closed, so that a stop waiting on done
-		// finds this goroutine gone (or going) rather than blocked on the
-		// mailbox's lock, where a look for leftovers would see it.
-		s.post(message{c: c, r: r})
-		close(r.done)
-	}()
-	r.err = c.svc.Run(r.ctx)
-	returned = true
-}
+func (s *Supervisor) failed(c *child, err error) { s.failedAt(c, err, time.Now()) }
 
-func (s *Supervisor) failed(c *child, err error) {
-	s.setState(c, StateFailed, err)
+// failedAt records that c failed with err at now and reports it.
+func (s *Supervisor) failedAt(c *child, err error, now time.Time) {
+	s.setStateAt(c, StateFailed, err, now)
 	if s.ev != nil {
-		s.ev.failed(c.base, c.path, attribute(c.path, err))
+		s.ev.failedAt(c.base, c.path, attribute(c.path, err), now)
 	}
 }
 
@@ -307,9 +340,9 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, started, e
 		s.ev.emit(c.base, Event{Kind: EventExited, Path: c.path, Err: err})
 		return
 	case v.failed:
-		s.failed(c, err)
+		s.failedAt(c, err, now)
 	default:
-		s.setState(c, StateStopped, nil)
+		s.setStateAt(c, StateStopped, nil, now)
 		s.ev.emit(c.base, Event{Kind: EventExited, Path: c.path, Err: err})
 	}
 	if v.kind == finish {
@@ -337,7 +370,7 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, started, e
 	delay := c.cfg.backoff.delay(c.attempt, s.rnd)
 	s.mu.Lock()
 	c.restarts++
-	c.state, c.since = StateRestarting, now
+	c.view.restarts, c.view.state, c.view.since = c.restarts, StateRestarting, now
 	s.mu.Unlock()
 	// The event carries the time the restart was counted at.
 	s.ev.emit(c.base, Event{Kind: EventRestarting, Path: c.path, Err: err, Attempt: c.restarts, Delay: delay, Time: now})
@@ -354,11 +387,7 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, started, e
 			}
 			return
 		}
-		due := now.Add(delay)
-		s.mu.Lock()
-		c.restartDue = &due
-		s.mu.Unlock()
-		s.armTimer()
+		s.schedule([]*child{c}, now.Add(delay), delay)
 		return
 	}
 	s.restartWith(ctx, c, v.scope, delay)
@@ -383,12 +412,10 @@ func (s *Supervisor) restartWith(ctx context.Context, c *child, scope restartSco
 	var leftovers []leftover
 	for _, o := range set {
 		r := o.cur
-		if o != c && o.cfg.restart == Never && (r == nil || r.stopped) {
-			// As OTP does with temporary children: stopped with the
-			// others, never started again.
+		switch fate(o == c, o.cfg.restart, stateOf(r)) {
+		case drop:
 			continue
-		}
-		if r == nil || o == c || !closed(r.done) || r.stopped {
+		case rejoin:
 			restart = append(restart, o)
 			continue
 		}
@@ -425,14 +452,8 @@ func (s *Supervisor) restartWith(ctx context.Context, c *child, scope restartSco
 	if s.failure != nil {
 		return
 	}
-	due := time.Now().Add(delay)
-	s.mu.Lock()
-	for _, o := range restart {
-		o.restartDue = &due
-	}
-	s.mu.Unlock()
 	s.finishedUpTo = 0 // finished services may be in the set
-	s.armTimer()
+	s.schedule(restart, time.Now().Add(delay), delay)
 }
 
 // dueNow marks a restart that is due at once.
@@ -445,42 +466,50 @@ var errRestart = errors.New("shepherd: restarting with a sibling")
 // restartSet returns the services of scope around c, in Add order.
 func (s *Supervisor) restartSet(c *child, scope restartScope) []*child {
 	all := s.snapshotChildren()
-	switch scope {
-	case scopeAll:
-		return all
-	case scopeRest:
-		return all[slices.Index(all, c):]
+	i := 0
+	if scope == scopeRest {
+		i = slices.Index(all, c)
 	}
-	return []*child{c}
+	if scope == scopeOne {
+		return []*child{c}
+	}
+	lo, hi := restartSpan(scope, len(all), i)
+	return all[lo:hi]
 }
 
-// armTimer sets the timer to the earliest pending restart.
-func (s *Supervisor) armTimer() {
-	var next *time.Time
-	for _, c := range s.snapshotChildren() {
-		if c.restartDue != nil && (next == nil || c.restartDue.Before(*next)) {
-			next = c.restartDue
-		}
+// stateOf returns where run r stands once a restart has stopped the
+// others of its set.
+func stateOf(r *run) runState {
+	switch {
+	case r == nil:
+		return notRunning
+	case r.stopped:
+		return stoppedNow
+	case closed(r.done):
+		return returned
 	}
-	s.timer.Stop()
-	if next != nil {
-		s.timer.Reset(time.Until(*next))
-	}
+	return stillLive
 }
 
-// startDue starts the services whose restart is due, in Add order.
-func (s *Supervisor) startDue(ctx context.Context) {
-	now := time.Now()
-	var due []*child
-	for _, c := range s.snapshotChildren() {
-		if c.restartDue != nil && !c.restartDue.After(now) {
-			due = append(due, c)
-		}
+// schedule makes set due for a restart at due, delay from now. The
+// timer's expiry is a message naming the set: the loop starts those of it
+// still due then, in Add order, and finds nothing by scanning. A service
+// rescheduled meanwhile (a sibling's restart moved it later, or it was
+// started, stopped or removed) is skipped, so a stale expiry does nothing.
+func (s *Supervisor) schedule(set []*child, due time.Time, delay time.Duration) {
+	t := time.AfterFunc(delay, func() { s.post(message{set: set}) })
+	s.mu.Lock()
+	for _, c := range set {
+		c.restartDue, c.dueTimer = &due, t
 	}
-	if err := s.startSet(ctx, due, false, time.Time{}); err != nil {
+	s.mu.Unlock()
+}
+
+// startDue starts the services of set whose restart is due, in Add order.
+func (s *Supervisor) startDue(ctx context.Context, set []*child) {
+	if err := s.startSet(ctx, set, false, time.Time{}); err != nil {
 		s.fail(err)
 	}
-	s.armTimer()
 }
 
 // restartsAfter reports whether c's policy restarts it after a run that
@@ -491,8 +520,8 @@ func (c *child) restartsAfter(err error) bool { return restarts(c.cfg.restart, e
 // was asked to stop, only repeats the request. ErrClosed comes from a
 // Supervisor or Pool that was stopped before its Run began.
 func echoesStop(r *run, err error) bool {
-	return echoesStopCall(err) || echoes(r.ctx, err) ||
-		only(err, func(e error) bool { return echoesStopCall(e) || echoes(r.ctx, e) })
+	return echoesStopCall(err) || echoes(r.ctx(), err) ||
+		only(err, func(e error) bool { return echoesStopCall(e) || echoes(r.ctx(), e) })
 }
 
 // echoesStopCall reports whether err, returned by a Stop method, only

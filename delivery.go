@@ -128,6 +128,10 @@ func (d *deliverer) run() {
 			default:
 			}
 			finished = true
+			// Run returns once done is closed, maybe before this
+			// goroutine has exited: without the tree's labels by then,
+			// it is not taken for something the tree left running.
+			setLabels(context.Background())
 			close(d.done)
 			return
 		}
@@ -185,10 +189,16 @@ func (d *deliverer) call(name string, owner *Supervisor, fn func()) {
 // to be delivered. A sink still running at the deadline is reported as a
 // *StuckError under the deliverer's label, with its stacks; budget is the
 // shutdown budget that ran out.
+//
+// The events of a stop that used up its budget (a service named stuck at
+// the deadline) are queued when the deadline has passed: the sinks get
+// minForceWait to take them, as a service gets to return once forced, so
+// that a sink that is merely not done yet is not named stuck and the
+// events are not lost.
 func (d *deliverer) close(deadline time.Time, budget time.Duration) error {
 	d.closed.Store(true)
 	close(d.quit)
-	t := time.NewTimer(time.Until(deadline))
+	t := time.NewTimer(max(time.Until(deadline), minForceWait))
 	defer t.Stop()
 	select {
 	case <-d.done:

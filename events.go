@@ -88,6 +88,12 @@ func (ev *events) emit(ctx context.Context, e Event) {
 // failure that only echoes the cancellation of ctx (a stop that cut the
 // task short) is logged at Info: the stop is not an error.
 func (ev *events) failed(ctx context.Context, path string, err error) {
+	ev.failedAt(ctx, path, err, time.Time{})
+}
+
+// failedAt is failed for a failure that happened at now, when the caller
+// has read the clock already (zero: read it).
+func (ev *events) failedAt(ctx context.Context, path string, err error, now time.Time) {
 	if ev == nil {
 		return
 	}
@@ -96,7 +102,10 @@ func (ev *events) failed(ctx context.Context, path string, err error) {
 		kind = EventPanicked
 	}
 	quiet := kind == EventFailed && ctx != nil && echoes(ctx, err)
-	ev.q.post(delivery{ctx: ctx, e: Event{Kind: kind, Path: path, Err: err, Time: time.Now()}, quiet: quiet})
+	if now.IsZero() {
+		now = time.Now()
+	}
+	ev.q.post(delivery{ctx: ctx, e: Event{Kind: kind, Path: path, Err: err, Time: now}, quiet: quiet})
 }
 
 // logs reports whether a Logger listens.

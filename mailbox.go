@@ -7,25 +7,48 @@ import (
 
 // This file owns the supervisor's mailbox: the messages other goroutines
 // post to the goroutine in Run (a run ended, a nested supervisor failed
-// early), and settle, which takes them in arrival order. Arrival order is
+// early, a restart's backoff is over), and settle, which takes them in arrival order. Arrival order is
 // causal order: a failure posted because of another, or after it was seen,
 // arrives after it. Each message costs O(1), whatever the number of
 // services.
 
 // A message tells the loop that run r of c ended (its done is closed), or,
-// with early, that r is a nested supervisor that has failed and is stopping.
+// with early, that r is a nested supervisor that has failed and is stopping,
+// or, with set (and no c), that the backoff of a restart of set is over.
 type message struct {
 	c     *child
 	r     *run
 	early bool
+	set   []*child
+	// next is where the goroutine of an ended run waits for its next run
+	// (see rerun.go); whoever takes the message hands it one or nil.
+	next chan *run
 }
 
-// post queues m for the loop and wakes it. Any goroutine may post.
+// post queues m for the loop and wakes it. Any goroutine may post. Once
+// Run is over it queues nothing: nobody would take the message.
 func (s *Supervisor) post(m message) {
 	s.mu.Lock()
+	if !s.open {
+		s.mu.Unlock()
+		return
+	}
 	s.inbox = append(s.inbox, m)
 	s.mu.Unlock()
 	s.poke()
+}
+
+// closeMailbox ends the taking of messages at the end of Run: those left
+// are dropped, and the goroutines waiting on them told to end.
+func (s *Supervisor) closeMailbox() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.open = false
+	for _, m := range s.inbox[s.inboxHead:] {
+		release(m.next)
+	}
+	clear(s.inbox)
+	s.inbox, s.inboxHead = s.inbox[:0], 0
 }
 
 // next takes the oldest message, if any.
@@ -75,8 +98,20 @@ func (s *Supervisor) settle(ctx context.Context, fatalOnly bool) bool {
 		if !ok {
 			return false
 		}
+		if m.set != nil {
+			if fatalOnly {
+				keep = append(keep, m)
+				continue
+			}
+			s.startDue(ctx, m.set)
+			if s.failure != nil {
+				return true
+			}
+			continue
+		}
 		c, r := m.c, m.r
 		if c.cur != r || r.stopped {
+			release(m.next)
 			continue // handled already: by a start, a stop or a restart
 		}
 		if m.early {
@@ -103,8 +138,12 @@ func (s *Supervisor) settle(ctx context.Context, fatalOnly bool) bool {
 			c.cur = nil
 			s.mu.Unlock()
 			if ok {
+				// An immediate restart of c takes its goroutine back.
+				c.idle = m.next
 				s.exited(ctx, c, err, r.start, r.endedAt)
+				m.next, c.idle = c.idle, nil
 			}
+			release(m.next)
 		}
 		if s.failure != nil {
 			return true

@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// This file owns the restart settings and their bookkeeping: restart
+// policies, strategies, Backoff and its delays, the sentinels that steer
+// a restart, and the restart intensity that enforces MaxRestarts.
+
 // A RestartPolicy says when a Supervisor starts a service again after its
 // Run returned.
 type RestartPolicy int

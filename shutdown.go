@@ -26,6 +26,10 @@ func (s *Supervisor) shutdown(ctx context.Context) error {
 	for _, c := range s.children {
 		c.restartDue = nil
 		c.pendingStart = false
+		if c.dueTimer != nil {
+			c.dueTimer.Stop() // an expiry now would be a stale message
+			c.dueTimer = nil
+		}
 	}
 	// The stop starts now if nothing requested it earlier. Recording that
 	// keeps the budget's start from moving after the fact: the AfterFunc

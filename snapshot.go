@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// This file owns Snapshot: the states of a service and the tree of Nodes
+// read from the views that each supervisor's loop publishes (childView),
+// one lock per supervisor, never from the loop's own fields.
+
 // State is where a service is in its life.
 type State int
 
@@ -95,15 +99,16 @@ func (s *Supervisor) snapshot(at string) Node {
 	}
 	entries := make([]entry, len(s.children))
 	for i, c := range s.children {
-		path := c.path
+		v := c.view // the loop's published view, never its own fields
+		path := v.path
 		if path == "" {
 			path = joinPath(n.Path, c.name)
 		}
 		var last error
-		if c.lastErr != nil {
-			last = attribute(path, c.lastErr)
+		if v.lastErr != nil {
+			last = attribute(path, v.lastErr)
 		}
-		entries[i] = entry{Node{Path: path, Kind: "service", State: c.state, Since: c.since, Started: c.started, Restarts: c.restarts, LastErr: last}, c.svc}
+		entries[i] = entry{Node{Path: path, Kind: "service", State: v.state, Since: v.since, Started: v.started, Restarts: v.restarts, LastErr: last}, c.svc}
 	}
 	s.mu.Unlock()
 	// Nested trees are read after the lock is released: each has its own.

@@ -148,7 +148,7 @@ func (s *Supervisor) force(forced []*child, cause error, since time.Time, restar
 		if nested(c) {
 			limit = hardNested
 		}
-		if !s.waitStop(r.done, limit) || !s.waitStop(r.stopDone, limit) {
+		if !s.waitStop(r.done, limit) || !s.waitStop(r.stopDone(), limit) {
 			stuck = append(stuck, c)
 			continue
 		}
@@ -201,7 +201,7 @@ func (s *Supervisor) reap(c *child, r *run, restarting bool) error {
 		} else {
 			s.keepStuck(runErr)
 		}
-	case r.stopped && !restarting && errors.Is(r.stopErr, context.DeadlineExceeded):
+	case r.stopped && !restarting && errors.Is(r.stopErr(), context.DeadlineExceeded):
 		// Run returned, but Stop ran out of time: something of the
 		// service (a handler) may still run. Whether it stopped or is
 		// stuck is said once, when the look for leftovers is over.
@@ -214,8 +214,8 @@ func (s *Supervisor) reap(c *child, r *run, restarting bool) error {
 		s.setState(c, StateStopped, nil)
 		s.ev.emit(c.base, Event{Kind: EventExited, Path: c.path, Err: r.err})
 	}
-	if r.stopErr != nil && !echoesStopCall(r.stopErr) {
-		errs = multierr.Append(errs, &TaskError{Path: c.path, Err: fmt.Errorf("stop: %w", r.stopErr)})
+	if r.stopErr() != nil && !echoesStopCall(r.stopErr()) {
+		errs = multierr.Append(errs, &TaskError{Path: c.path, Err: fmt.Errorf("stop: %w", r.stopErr())})
 	}
 	return errs
 }
@@ -230,28 +230,29 @@ func (s *Supervisor) requestStop(c *child, r *run, cause error, stopBy time.Time
 	s.mu.Unlock()
 	s.setState(c, StateStopping, nil)
 	s.ev.emit(c.base, Event{Kind: EventStopping, Path: c.path})
-	st, ok := c.svc.(Stopper)
+	stopper, ok := c.svc.(Stopper)
 	if !ok {
 		r.cancel(cause)
 		return
 	}
-	r.stopDone = make(chan struct{})
+	st := &stopCall{done: make(chan struct{})}
+	r.st = st
 	go func() {
-		setLabels(r.ctx)
+		setLabels(r.ctx())
 		returned := false
 		defer func() {
 			// A panic or runtime.Goexit in Stop is the service's failure.
 			if !returned {
-				r.stopErr = exitError(r.path, recover())
+				st.err = exitError(r.path, recover())
 			}
-			close(r.stopDone)
+			close(st.done)
 		}()
-		ctx, cancel := context.WithDeadline(context.WithoutCancel(r.ctx), stopBy)
+		ctx, cancel := context.WithDeadline(context.WithoutCancel(r.ctx()), stopBy)
 		defer cancel()
 		if !errors.Is(cause, errRestart) {
 			ctx = context.WithValue(ctx, parentLingersKey{}, true)
 		}
-		r.stopErr = st.Stop(ctx)
+		st.err = stopper.Stop(ctx)
 		returned = true
 	}()
 }
@@ -276,7 +277,7 @@ type parentLingersKey struct{}
 // cancelling its context once Stop returned. It reports false if the soft
 // deadline passed first.
 func (s *Supervisor) awaitStop(r *run, cause error, soft func() time.Time) bool {
-	if !s.waitStop(r.stopDone, soft) {
+	if !s.waitStop(r.stopDone(), soft) {
 		return false
 	}
 	r.cancel(cause)

@@ -14,6 +14,10 @@ import (
 	"go.uber.org/multierr"
 )
 
+// This file owns the Supervisor type and its life: NewSupervisor, Add,
+// Stop, Run, the setup of a run (begin) and the main loop (supervise),
+// which waits on the mailbox alone and hands each message to settle.
+
 // A Supervisor runs long-lived services as one unit: it starts them in the
 // order they were added, each once the previous one is ready; when one
 // fails, or the supervisor is asked to stop, it stops them one at a time in
@@ -39,6 +43,7 @@ type Supervisor struct {
 	wake      chan struct{} // a message was posted or a service added; capacity 1
 	inbox     []message     // messages for the loop, oldest first from inboxHead
 	inboxHead int
+	open      bool       // Run takes messages: set by begin, cleared by closeMailbox
 	added     []*child   // services added while running, not yet started
 	removals  []*removal // Remove requests waiting for the loop
 	removeBy  time.Time  // the deadline of the removal under way, if any
@@ -73,7 +78,6 @@ type Supervisor struct {
 	started   time.Time       // when Run last started; under mu
 	cap       *taskCap        // MaxTasks of this supervisor, or of the nearest above
 	woke      bool            // a stop in progress took a wake meant for the main loop
-	timer     *time.Timer
 }
 
 type supState int
@@ -175,13 +179,14 @@ func (s *Supervisor) Add(name string, svc Service, opts ...ServiceOption) error 
 		return &scopedError{"shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) +
 			") after the supervisor began to stop; add services before Run, or while it runs", ErrClosed}
 	}
-	c := &child{name: name, svc: svc, cfg: cfg, signals: signalsReady(svc)}
+	c := &child{sup: s, name: name, svc: svc, cfg: cfg, signals: signalsReady(svc)}
 	s.names[name] = true
 	// An append in place is safe for snapshotChildren's callers, which
 	// read the old slice without the lock: it writes past their length.
 	s.children = append(s.children, c)
 	if s.state == supRunning {
 		c.path = joinPath(s.path, name)
+		c.view.path = c.path
 		c.pendingStart = true
 		s.added = append(s.added, c)
 		s.poke()
@@ -273,6 +278,7 @@ func (s *Supervisor) Stop(ctx context.Context) error {
 	done := s.done
 	s.mu.Unlock()
 	s.budgetChanged()
+	s.poke() // the loop waits on its mailbox alone
 	if s.deliversHere() {
 		// Called from a Logger or OnEvent hook of this tree: Run waits for
 		// the sink to return before it returns, so waiting here would wait
@@ -367,9 +373,6 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	s.rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	s.restarts = intensity{max: s.cfg.maxRestarts, period: s.cfg.restartPeriod}
 	s.failure, s.abandoned, s.runCtx, s.decidedAt = nil, nil, ctx, time.Time{}
-	s.timer = time.NewTimer(time.Hour)
-	s.timer.Stop()
-	defer s.timer.Stop()
 	// The shutdown budget runs from the moment ctx is done, even if the
 	// supervisor is busy restarting something then.
 	defer context.AfterFunc(ctx, func() {
@@ -379,9 +382,11 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		}
 		s.mu.Unlock()
 		s.budgetChanged()
+		s.poke() // the loop waits on its mailbox alone
 	})()
 
 	err := s.supervise(ctx, initial)
+	s.closeMailbox()
 	s.mu.Lock()
 	s.state, s.since, s.lastErr = supDone, time.Now(), err
 	s.mu.Unlock()
@@ -428,10 +433,11 @@ func (s *Supervisor) begin(ctx context.Context) context.Context {
 	}
 	for _, c := range s.children {
 		c.path = joinPath(s.path, c.name)
+		c.view.path = c.path
 		c.cur, c.restartDue, c.pendingStart, c.attempt, c.base = nil, nil, false, 0, nil
 	}
 	clear(s.inbox)
-	s.inbox, s.inboxHead, s.added, s.finishedUpTo = s.inbox[:0], 0, nil, 0
+	s.inbox, s.inboxHead, s.added, s.finishedUpTo, s.open = s.inbox[:0], 0, nil, 0, true
 	// Children do not inherit ctx's cancellation: the supervisor stops them
 	// itself, one at a time, in reverse order. Under mu: earlyFailure reads
 	// it from the goroutines of nested supervisors.
@@ -477,21 +483,16 @@ func (s *Supervisor) supervise(ctx context.Context, initial []*child) error {
 		if s.hookFail.Load() {
 			s.fail(s.takeHookErr())
 		}
-		if s.failure != nil || s.finished() {
+		if s.failure != nil || s.finished() || s.stopping(ctx) {
 			return s.shutdown(ctx)
 		}
-		select {
-		case <-ctx.Done():
-			return s.shutdown(ctx)
-		case <-s.stopCh:
-			return s.shutdown(ctx)
-		case <-s.wake:
-			if !s.settle(ctx, false) {
-				s.startAdded(ctx)
-				s.removeRequested()
-			}
-		case <-s.timer.C:
-			s.startDue(ctx)
+		// Everything the loop acts on pokes wake: a message, an Add, a
+		// Remove, Stop and ctx's cancellation (see Run). One channel is
+		// cheaper to wait on than a select over four, on every restart.
+		<-s.wake
+		if !s.settle(ctx, false) {
+			s.startAdded(ctx)
+			s.removeRequested()
 		}
 	}
 }

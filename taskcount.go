@@ -5,6 +5,9 @@ import (
 	"sync/atomic"
 )
 
+// This file owns taskCount, the count of a Group's running tasks that
+// Wait closes.
+
 // taskCount counts the running tasks of a Group, like a sync.WaitGroup,
 // and is closed by the Wait that sees it reach zero, after which nothing
 // can be added. The closing and the adding are one atomic word, so a Go

@@ -1,0 +1,96 @@
+package shepherd
+
+import (
+	"context"
+	"time"
+)
+
+// This file owns the goroutine that carries out a service's runs. When a
+// run ends, its goroutine posts the exit to the loop and waits on a
+// channel of its own for the loop's verdict: the service's next run (an
+// immediate restart, which the loop decided as it decides every exit) or
+// nil, to end. An immediate restart so costs no new goroutine, and the
+// loop never waits for the goroutine: the hand-off is a buffered send.
+//
+// Every exit message is taken once, by settle or by closeMailbox at the
+// end of Run, and whoever takes it hands its goroutine a run or nil, so no
+// goroutine waits past its supervisor's Run.
+
+// launch starts run r of c: on the goroutine of c's last run if that one
+// waits for a verdict, on a new goroutine otherwise.
+func (s *Supervisor) launch(c *child, r *run) {
+	if next := c.idle; next != nil {
+		c.idle = nil
+		next <- r
+		return
+	}
+	go s.runChild(c, r)
+}
+
+// runChild is the goroutine of the runs of c, starting with r. Its
+// channel for the loop's verdicts is made at its first exit that waits for
+// one: a run that is stopped, as most are, costs none.
+func (s *Supervisor) runChild(c *child, r *run) {
+	var next chan *run
+	for r != nil && s.runOnce(c, r, &next) {
+		r = <-next
+	}
+}
+
+// runOnce carries out run r. It reports whether the goroutine is to wait
+// on *next for the loop's verdict: not when the service called
+// runtime.Goexit (the goroutine is ending), nor when postExit says not.
+func (s *Supervisor) runOnce(c *child, r *run, next *chan *run) (wait bool) {
+	setLabels(r.ctx())
+	returned := false
+	defer func() {
+		p := recover()
+		if !returned {
+			r.err = exitError(r.path, p)
+		}
+		r.endedAt = time.Now()
+		goexit := !returned && p == nil
+		// A goroutine waiting for the loop is no goroutine of the
+		// service: a look for leftovers must not find it under its path.
+		setLabels(context.Background())
+		// Posted before done is closed, so that a stop waiting on done
+		// finds this goroutine gone or unlabelled rather than blocked on
+		// the mailbox's lock, where a look for leftovers would see it.
+		wait = s.postExit(c, r, next, !goexit)
+		close(r.done)
+	}()
+	r.err = c.svc.Run(r.ctx())
+	returned = true
+	return false // set by the deferred function
+}
+
+// postExit posts the end of run r, and reports whether its goroutine is
+// to wait on *next (made here if need be) for the loop's verdict: only if
+// it can, the run was not asked to stop and the supervisor is running, as
+// nothing else is restarted in place. A stop of many services so leaves no
+// goroutine waiting.
+func (s *Supervisor) postExit(c *child, r *run, next *chan *run, canWait bool) bool {
+	s.mu.Lock()
+	if !s.open {
+		s.mu.Unlock()
+		return false
+	}
+	var ch chan *run
+	if canWait && !r.stopped && s.state == supRunning {
+		if *next == nil {
+			*next = make(chan *run, 1)
+		}
+		ch = *next
+	}
+	s.inbox = append(s.inbox, message{c: c, r: r, next: ch})
+	s.mu.Unlock()
+	s.poke()
+	return ch != nil
+}
+
+// release tells a goroutine waiting on next, if any, to end.
+func release(next chan *run) {
+	if next != nil {
+		next <- nil
+	}
+}
