@@ -18,9 +18,8 @@ import (
 //
 // It was 104 when it was set. The weighted capacity, Remove, the
 // observability and HTTP work landed in parallel with it and took it to
-// 126; the rename commit planned for the public API (one commit, alone)
-// brings it to 75.
-const maxTopLevel = 126
+// 126; the rename commit for the public API (issue 17) brought it to 75.
+const maxTopLevel = 75
 
 // surface is what a user of the package has to learn, counted per kind.
 type surface struct {

@@ -50,7 +50,7 @@ func TestStopDeadlineCapsShutdownUnderWay(t *testing.T) {
 
 func TestStopDuringRestartKeepsOneBudget(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		sup := shepherd.NewSupervisor("app", shepherd.WithStrategy(shepherd.RestForOne), shepherd.ShutdownTimeout(10*time.Second))
+		sup := shepherd.NewSupervisor("app", shepherd.RestForOne, shepherd.ShutdownTimeout(10*time.Second))
 		sup.Add("c", slowToStop(8*time.Second))
 		defer func() { time.Sleep(time.Minute) }() // let c finish inside the bubble
 		var aRuns atomic.Int32
@@ -105,7 +105,7 @@ func TestStopDeadlineAlreadyPassedForcesAtOnce(t *testing.T) {
 		// The deadline passes while a restart is stopping b: c, which has
 		// not been asked to stop yet, is forced at once.
 		synctest.Test(t, func(t *testing.T) {
-			sup := shepherd.NewSupervisor("app", shepherd.WithStrategy(shepherd.RestForOne))
+			sup := shepherd.NewSupervisor("app", shepherd.RestForOne)
 			sup.Add("c", slowToStop(100*time.Millisecond))
 			defer func() { time.Sleep(time.Minute) }() // let b and c finish inside the bubble
 			var aRuns atomic.Int32

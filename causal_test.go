@@ -22,7 +22,7 @@ func TestFirstFailureIsCausalAcrossLevels(t *testing.T) {
 		seen := make(chan struct{})
 		var once sync.Once
 		root := shepherd.NewSupervisor("root", shepherd.OnEvent(func(e shepherd.Event) {
-			if e.Kind == shepherd.EventPanicked && e.Path == "root/a/b/deep" {
+			if e.State == shepherd.StateFailed && e.Path == "root/a/b/deep" {
 				once.Do(func() { close(seen) })
 			}
 		}))

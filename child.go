@@ -21,7 +21,7 @@ type child struct {
 	path    string
 	svc     Service
 	cfg     serviceConfig
-	signals bool // svc calls Ready itself
+	signals time.Duration // how long to wait for svc to call Ready (AwaitReady); 0 if it does not
 
 	// Owned by the supervisor's Run goroutine; cur and restartDue are
 	// written under the supervisor's mu, for Run's check that no run is
@@ -222,7 +222,7 @@ const (
 // last run ended, which spares it a second reading of the clock.
 func (s *Supervisor) startChild(ctx context.Context, c *child, now time.Time) (startOutcome, error) {
 	r := &run{c: c, ready: alreadyReady, done: make(chan struct{}), start: now, path: c.path}
-	if c.signals {
+	if c.signals > 0 {
 		r.ready = make(chan struct{})
 	} else {
 		r.readied.Store(true)
@@ -237,21 +237,21 @@ func (s *Supervisor) startChild(ctx context.Context, c *child, now time.Time) (s
 	// A service that does not signal readiness is ready as it starts:
 	// one state change, not two.
 	st := StateRunning
-	if c.signals {
+	if c.signals > 0 {
 		st = StateStarting
 	}
 	s.mu.Lock()
 	c.cur, c.restartDue = r, nil
 	c.view.state, c.view.since, c.view.started = st, now, now
 	s.mu.Unlock()
-	s.ev.emit(c.base, Event{Kind: EventStarting, Path: c.path, Attempt: c.restarts, Time: now})
+	s.ev.emit(c.base, Event{State: StateStarting, Path: c.path, Attempt: c.restarts, Time: now})
 	s.launch(c, r)
-	if !c.signals {
-		s.ev.emit(c.base, Event{Kind: EventReady, Path: c.path, Attempt: c.restarts, Time: now})
+	if c.signals == 0 {
+		s.ev.emit(c.base, Event{State: StateRunning, Path: c.path, Attempt: c.restarts, Time: now})
 		return startReady, nil
 	}
 
-	timeout := time.NewTimer(s.cfg.startTimeout)
+	timeout := time.NewTimer(c.signals)
 	defer timeout.Stop()
 	// A wake taken here that is not a fatal exit is handed back to the main
 	// loop once the start is over; handing it back at once would spin.
@@ -278,7 +278,7 @@ func (s *Supervisor) startChild(ctx context.Context, c *child, now time.Time) (s
 			s.mu.Unlock()
 			return startExited, r.err
 		case <-timeout.C:
-			return startTimedOut, &TaskError{Path: c.path, Err: errors.New("not ready after " + s.cfg.startTimeout.String() + " (StartTimeout)")}
+			return startTimedOut, &TaskError{Path: c.path, Err: errors.New("not ready after " + c.signals.String() + " (AwaitReady)")}
 		case <-ctx.Done():
 			return startAborted, nil
 		case <-s.stopCh:
@@ -297,7 +297,7 @@ func (s *Supervisor) startChild(ctx context.Context, c *child, now time.Time) (s
 
 func (s *Supervisor) readied(c *child, now time.Time) {
 	s.setStateAt(c, StateRunning, nil, now)
-	s.ev.emit(c.base, Event{Kind: EventReady, Path: c.path, Attempt: c.restarts})
+	s.ev.emit(c.base, Event{State: StateRunning, Path: c.path, Attempt: c.restarts})
 }
 
 func (s *Supervisor) failed(c *child, err error) { s.failedAt(c, err, time.Now()) }
@@ -337,13 +337,13 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, started, e
 			return
 		}
 		s.setState(c, StateStopped, err)
-		s.ev.emit(c.base, Event{Kind: EventExited, Path: c.path, Err: err})
+		s.ev.emit(c.base, Event{State: StateStopped, Path: c.path, Err: err})
 		return
 	case v.failed:
 		s.failedAt(c, err, now)
 	default:
 		s.setStateAt(c, StateStopped, nil, now)
-		s.ev.emit(c.base, Event{Kind: EventExited, Path: c.path, Err: err})
+		s.ev.emit(c.base, Event{State: StateStopped, Path: c.path, Err: err})
 	}
 	if v.kind == finish {
 		return
@@ -373,10 +373,10 @@ func (s *Supervisor) exited(ctx context.Context, c *child, err error, started, e
 	c.view.restarts, c.view.state, c.view.since = c.restarts, StateRestarting, now
 	s.mu.Unlock()
 	// The event carries the time the restart was counted at.
-	s.ev.emit(c.base, Event{Kind: EventRestarting, Path: c.path, Err: err, Attempt: c.restarts, Delay: delay, Time: now})
+	s.ev.emit(c.base, Event{State: StateRestarting, Path: c.path, Err: err, Attempt: c.restarts, Delay: delay, Time: now})
 
 	if v.scope == scopeOne {
-		if delay == 0 && !c.signals {
+		if delay == 0 && c.signals == 0 {
 			// Restart at once, without a trip through the timer. A
 			// service that signals readiness takes the timer path: its
 			// failures before it is ready would recurse through here.
@@ -431,7 +431,7 @@ func (s *Supervisor) restartWith(ctx context.Context, c *child, scope restartSco
 				case err != nil && !errors.Is(err, ErrDoNotRestart):
 					s.failed(o, err)
 				default:
-					s.ev.emit(o.base, Event{Kind: EventExited, Path: o.path, Err: err})
+					s.ev.emit(o.base, Event{State: StateStopped, Path: o.path, Err: err})
 				}
 			}
 			restart = append(restart, o)

@@ -8,13 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// A Snapshotter has a live tree to show. *Supervisor is one; a program
-// with several independent trees can pass each of them to DebugHandler.
-type Snapshotter interface {
-	Snapshot() Node
-}
+	"github.com/shepherd-go/shepherd/goroutines"
+)
 
 // DebugHandler returns an http.Handler that shows the live tree of each
 // root and every goroutine of the process, each under the node that owns
@@ -71,8 +67,8 @@ type Snapshotter interface {
 //	children           a supervisor's services in Add order; absent if none
 //	goroutines         (page) the goroutine sets listed under the node
 //	leaked_goroutines  (page) how many of them the runtime proved leaked
-//	goroutine_trend    (page, with a GoroutineSampler as the root) a
-//	                   GoroutineTrend: "counts" oldest first, "only_grown",
+//	goroutine_trend    (page, when a GoroutineSampler watches the root) a
+//	                   goroutines.Trend: "counts" oldest first, "only_grown",
 //	                   "max_goroutines", "over_limit"
 //
 // A goroutine set is goroutines with one owner and one stack:
@@ -99,7 +95,7 @@ type Snapshotter interface {
 // debug server bound to localhost next to net/http/pprof.
 //
 // DebugHandler panics if a root is nil.
-func DebugHandler(roots ...Snapshotter) http.Handler {
+func DebugHandler(roots ...*Supervisor) http.Handler {
 	for i, r := range roots {
 		if r == nil {
 			panic("shepherd: DebugHandler: root " + strconv.Itoa(i) + " is nil; pass the *Supervisor whose tree to show")
@@ -179,8 +175,8 @@ type debugNode struct {
 	nodeJSON
 	Goroutines []debugGoroutines `json:"goroutines"`
 	// Trend is the node's goroutine count over the last samples, when a
-	// GoroutineSampler was passed to DebugHandler.
-	Trend *GoroutineTrend `json:"goroutine_trend,omitempty"`
+	// GoroutineSampler watches the root.
+	Trend *goroutines.Trend `json:"goroutine_trend,omitempty"`
 	// Leaked counts the goroutines listed under the node that the runtime
 	// proved leaked.
 	Leaked   int          `json:"leaked_goroutines,omitempty"`
@@ -251,13 +247,13 @@ type debugFrame struct {
 // see where a goroutine waits and who called it there.
 const debugFrames = 5
 
-func newDebugPage(roots []Snapshotter, withGoroutines bool) *debugPage {
+func newDebugPage(roots []*Supervisor, withGoroutines bool) *debugPage {
 	p := &debugPage{Time: time.Now().UTC(), Roots: []*debugNode{}, Other: []debugGoroutines{}, Unowned: []debugGoroutines{}, Goroutines: withGoroutines}
 	trees := debugTrees{}
 	for _, r := range roots {
 		byPath := trees.of(rootTree(r))
 		p.Roots = append(p.Roots, p.node(r.Snapshot(), 0, byPath))
-		if gs, ok := r.(*GoroutineSampler); ok {
+		if gs := r.sampler.Load(); gs != nil {
 			for path, t := range gs.Trends() {
 				if n := byPath[path]; n != nil {
 					n.Trend = &t
@@ -268,7 +264,7 @@ func newDebugPage(roots []Snapshotter, withGoroutines bool) *debugPage {
 	if !withGoroutines {
 		return p
 	}
-	all := Goroutines()
+	all := goroutines.All()
 	p.LeakProfile = markLeaked(all)
 	waits := newWaitIndex(readWaits(), all)
 	for _, g := range all {
@@ -359,7 +355,7 @@ func sortGoroutines(gs []debugGoroutines, own string) {
 // which only says how a goroutine waits, not where in the program; all of
 // them if that leaves none. When the first frame of the program's own code
 // lies deeper, the frames run down to it, and it is marked.
-func topFrames(fs []Frame) []debugFrame {
+func topFrames(fs []goroutines.Frame) []debugFrame {
 	out := []debugFrame{}
 	for _, skip := range []bool{true, false} {
 		found := false

@@ -88,10 +88,10 @@ func TestDebugPageInChromium(t *testing.T) {
 	sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(5*time.Second))
 	later := shepherd.Backoff{Min: time.Hour, Max: time.Hour}
 	sup.Add("db", shepherd.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil }))
-	sup.Add("poller", failing(errors.New("dial tcp 10.0.0.7:5432: connection refused")), shepherd.Restart(shepherd.OnFailure), shepherd.WithBackoff(later))
+	sup.Add("poller", failing(errors.New("dial tcp 10.0.0.7:5432: connection refused")), shepherd.Restart(shepherd.OnFailure), later)
 	batch := shepherd.NewSupervisor("batch")
 	batch.Add("import", failing(errors.New("orders.csv line 7: <bad> quote")))
-	sup.Add("batch", batch, shepherd.Restart(shepherd.OnFailure), shepherd.WithBackoff(later))
+	sup.Add("batch", batch, shepherd.Restart(shepherd.OnFailure), later)
 	sup.Add("worker", shepherd.ServiceFunc(func(ctx context.Context) error {
 		for range 3 {
 			go blockedInTask(release) // raw go statements: the leak the page shows

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/shepherd-go/shepherd"
 )
@@ -25,7 +26,7 @@ func TestDebugHandlerDocListsEveryKey(t *testing.T) {
 		pool := shepherd.NewPool("reports", 1, func(ctx context.Context, n int) error { blockedInTask(release); return nil })
 		sup := shepherd.NewSupervisor("app")
 		sup.Add("reports", pool)
-		gs := shepherd.NewGoroutineSampler(sup)
+		gs := shepherd.NewGoroutineSampler(sup, time.Minute)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
 		go func() { done <- sup.Run(ctx) }()
@@ -34,7 +35,7 @@ func TestDebugHandlerDocListsEveryKey(t *testing.T) {
 		}
 		synctest.Wait()
 		gs.Sample()
-		rec := get(t, shepherd.DebugHandler(gs), "GET", "/?format=json")
+		rec := get(t, shepherd.DebugHandler(sup), "GET", "/?format=json")
 		var page any
 		if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
 			t.Fatalf("decoding the JSON form: %v\n%s", err, rec.Body)

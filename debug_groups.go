@@ -3,6 +3,8 @@ package shepherd
 import (
 	"slices"
 	"strings"
+
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
 // shepherdPkg is the prefix of the functions of shepherd's own package
@@ -36,7 +38,7 @@ func isProgram(fn string) bool {
 // shepherd (an idle server connection, the debug page's own request).
 // Such goroutines are how the program runs, not what it does, and the page
 // folds them away.
-func isPlumbingStack(frames []Frame) bool {
+func isPlumbingStack(frames []goroutines.Frame) bool {
 	for _, f := range frames {
 		switch {
 		case strings.HasPrefix(f.Function, shepherdPkg):

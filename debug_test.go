@@ -30,17 +30,17 @@ type debugJSON struct {
 }
 
 type debugJSONNode struct {
-	Path       string            `json:"path"`
-	Kind       string            `json:"kind"`
-	State      string            `json:"state"`
-	Since      *time.Time        `json:"since"`
-	Started    *time.Time        `json:"started"`
-	Restarts   int               `json:"restarts"`
-	LastErr    string            `json:"last_error"`
-	Stats      *shepherd.Stats   `json:"stats"`
-	Goroutines []debugJSONStacks `json:"goroutines"`
-	Leaked     int               `json:"leaked_goroutines"`
-	Children   []debugJSONNode   `json:"children"`
+	Path       string              `json:"path"`
+	Kind       string              `json:"kind"`
+	State      string              `json:"state"`
+	Since      *time.Time          `json:"since"`
+	Started    *time.Time          `json:"started"`
+	Restarts   int                 `json:"restarts"`
+	LastErr    string              `json:"last_error"`
+	Stats      *shepherd.PoolStats `json:"stats"`
+	Goroutines []debugJSONStacks   `json:"goroutines"`
+	Leaked     int                 `json:"leaked_goroutines"`
+	Children   []debugJSONNode     `json:"children"`
 }
 
 type debugJSONStacks struct {
@@ -152,12 +152,12 @@ func TestDebugTreeThroughLifecycle(t *testing.T) {
 		release := make(chan struct{})
 		defer close(release)
 		sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(10*time.Second))
-		sup.Add("db", shepherd.ReadyFunc(func(ctx context.Context) error {
+		sup.Add("db", shepherd.ServiceFunc(func(ctx context.Context) error {
 			<-ready
 			shepherd.Ready(ctx)
 			<-ctx.Done()
 			return nil
-		}))
+		}), shepherd.AwaitReady(30*time.Second))
 		sup.Add("flaky", shepherd.ServiceFunc(func(ctx context.Context) error {
 			select {
 			case err := <-flaky:
@@ -165,7 +165,7 @@ func TestDebugTreeThroughLifecycle(t *testing.T) {
 			case <-ctx.Done():
 				return nil
 			}
-		}), shepherd.Restart(shepherd.OnFailure), shepherd.WithBackoff(shepherd.Backoff{Min: 3 * time.Second, Max: 3 * time.Second}))
+		}), shepherd.Restart(shepherd.OnFailure), shepherd.Backoff{Min: 3 * time.Second, Max: 3 * time.Second})
 		sup.Add("web", blockingStopper{release})
 		sup.Add("job", shepherd.ServiceFunc(func(ctx context.Context) error {
 			select {

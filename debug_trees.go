@@ -1,13 +1,14 @@
 package shepherd
 
+import "github.com/shepherd-go/shepherd/goroutines"
+
 // This file owns how the debug page tells trees apart: goroutines are
-// matched to the nodes of their own tree (their LabelTree), so two roots
+// matched to the nodes of their own tree (their labelTree), so two roots
 // with equal names, such as two supervisors both called "app", each list
 // their own goroutines and never the other's.
 
 // debugTrees maps a tree's identity to its nodes by path. Roots whose tree
-// the page cannot know (a Snapshotter other than a *Supervisor or a
-// *GoroutineSampler, or a supervisor that has not run) are under "".
+// the page cannot know (a supervisor that has not run) are under "".
 type debugTrees map[string]map[string]*debugNode
 
 // of returns the nodes of tree, making the map on first use.
@@ -23,7 +24,7 @@ func (ts debugTrees) of(tree string) map[string]*debugNode {
 // owner returns the node that lists g: the node at g's path, or the
 // nearest above it, in g's own tree; failing that, in the roots of
 // unknown tree, which are matched by path alone. nil if none covers it.
-func (ts debugTrees) owner(g GoroutineStack) *debugNode {
+func (ts debugTrees) owner(g goroutines.Stack) *debugNode {
 	if n := owner(ts[g.Tree], g.Path); n != nil || g.Tree == "" {
 		return n
 	}
@@ -31,12 +32,4 @@ func (ts debugTrees) owner(g GoroutineStack) *debugNode {
 }
 
 // rootTree returns the identity of the tree r shows, "" if unknown.
-func rootTree(r Snapshotter) string {
-	switch r := r.(type) {
-	case *Supervisor:
-		return r.treeID()
-	case *GoroutineSampler:
-		return r.root.treeID()
-	}
-	return ""
-}
+func rootTree(r *Supervisor) string { return r.treeID() }

@@ -7,16 +7,18 @@ import (
 	"testing/synctest"
 
 	"github.com/shepherd-go/shepherd"
+
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
 // equalNamedRoots runs two supervisors both called "app", each with a
 // service "x" blocked in blockedInTask until release is closed. It returns
 // once both are blocked, with the supervisors and a function that stops
 // them.
-func equalNamedRoots(t *testing.T, release chan struct{}) ([]shepherd.Snapshotter, func()) {
+func equalNamedRoots(t *testing.T, release chan struct{}) ([]*shepherd.Supervisor, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var dones []chan error
-	var roots []shepherd.Snapshotter
+	var roots []*shepherd.Supervisor
 	for range 2 {
 		sup := shepherd.NewSupervisor("app")
 		sup.Add("x", shepherd.ServiceFunc(func(ctx context.Context) error { blockedInTask(release); return nil }))
@@ -78,15 +80,15 @@ func TestMainGoroutineInItsTree(t *testing.T) {
 		return nil
 	}))
 	code := make(chan int, 1)
-	go func() { code <- shepherd.Main(sup, shepherd.MainLogger(discard)) }()
+	go func() { code <- shepherd.MainWith(sup, shepherd.MainLogger(discard)) }()
 	<-started
-	var service, main []shepherd.GoroutineStack
-	for _, g := range shepherd.Goroutines() {
+	var service, main []goroutines.Stack
+	for _, g := range goroutines.All() {
 		for _, f := range g.Frames {
 			switch {
 			case strings.HasSuffix(f.Function, ".blockedInTask"):
 				service = append(service, g)
-			case strings.HasPrefix(f.Function, "github.com/shepherd-go/shepherd.Main.func"):
+			case strings.HasPrefix(f.Function, "github.com/shepherd-go/shepherd.runMain.func"):
 				main = append(main, g)
 			default:
 				continue

@@ -7,6 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shepherd-go/shepherd/goroutines"
+
+	"github.com/shepherd-go/shepherd/internal/pprofl"
 )
 
 // A goroutine's wait, as the runtime's full goroutine dump states it:
@@ -21,7 +25,7 @@ import (
 //	goroutine 7 [chan receive, 5 minutes labels:{"shepherd.path": "app/api"}]:
 type goroutineWait struct {
 	path    string // from the labels; "" without tracebacklabels
-	tree    string // the tree label (LabelTree), likewise
+	tree    string // the tree label (labelTree), likewise
 	labeled bool   // the header carried labels
 	reason  string // "chan receive", "select", "IO wait", "running"
 	minutes int
@@ -40,7 +44,7 @@ func readWaits() []goroutineWait {
 
 func parseWaits(r *bytes.Buffer) []goroutineWait {
 	var out []goroutineWait
-	var frames []Frame
+	var frames []goroutines.Frame
 	var cur *goroutineWait
 	flush := func() {
 		if cur != nil {
@@ -66,7 +70,7 @@ func parseWaits(r *bytes.Buffer) []goroutineWait {
 		case strings.HasPrefix(line, "\t"):
 			if pending != "" && !strings.HasPrefix(pending, "created by ") {
 				file, lineNo := splitFileLine(strings.TrimSpace(line))
-				frames = append(frames, Frame{Function: pending, File: file, Line: lineNo})
+				frames = append(frames, goroutines.Frame{Function: pending, File: file, Line: lineNo})
 			}
 			pending = ""
 		default:
@@ -86,8 +90,8 @@ func parseWaitHeader(h string) goroutineWait {
 	var w goroutineWait
 	if i := strings.Index(h, " labels:{"); i >= 0 {
 		w.labeled = true
-		labels := parseLabels(strings.ReplaceAll(h[i+len(" labels:"):], `": "`, `":"`))
-		w.path, w.tree = labels[LabelPath], labels[LabelTree]
+		labels := pprofl.ParseLabels(strings.ReplaceAll(h[i+len(" labels:"):], `": "`, `":"`))
+		w.path, w.tree = labels[labelPath], labels[labelTree]
 		h = h[:i]
 	}
 	parts := strings.Split(h, ", ")
@@ -116,7 +120,7 @@ func splitFileLine(s string) (string, int) {
 // waitKey identifies a stack in both the goroutine profile and the full
 // dump. The dump hides the runtime's own frames, so the key leaves them
 // out of both.
-func waitKey(frames []Frame) string {
+func waitKey(frames []goroutines.Frame) string {
 	var b strings.Builder
 	for _, f := range frames {
 		if strings.HasPrefix(f.Function, "runtime.") {
@@ -159,7 +163,7 @@ type waitIndex struct {
 	owners  map[string]int             // stack -> owners in the goroutine profile
 }
 
-func newWaitIndex(waits []goroutineWait, sets []GoroutineStack) *waitIndex {
+func newWaitIndex(waits []goroutineWait, sets []goroutines.Stack) *waitIndex {
 	x := &waitIndex{byKey: map[string][]goroutineWait{}, owners: map[string]int{}}
 	for _, w := range waits {
 		x.labeled = x.labeled || w.labeled
@@ -185,7 +189,7 @@ func ownerKey(tree, path, stack string) string { return tree + "\x00" + path + "
 // waitsOf returns the waits of a set. Without labels in the dump, a stack
 // that more than one owner shares cannot be split between them, and is
 // given no waits rather than wrong ones.
-func (x *waitIndex) waitsOf(g GoroutineStack) []debugWait {
+func (x *waitIndex) waitsOf(g goroutines.Stack) []debugWait {
 	k := waitKey(g.Frames)
 	if x.labeled {
 		k = ownerKey(g.Tree, g.Path, k)

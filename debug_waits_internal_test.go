@@ -3,6 +3,8 @@ package shepherd
 import (
 	"bytes"
 	"testing"
+
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
 // TestParseWaits reads a full goroutine dump as Go 1.26 writes it, with
@@ -26,7 +28,7 @@ net/http.(*conn).serve(0xc0000a0000)
 	if w.path != "app/api/fetch 3" || !w.labeled || w.reason != "chan receive" || w.minutes != 12 {
 		t.Errorf("first = %+v; want app/api/fetch 3, labeled, chan receive, 12 minutes", w)
 	}
-	if want := waitKey([]Frame{{"main.fetch", "/src/app/main.go", 40}}); w.key != want {
+	if want := waitKey([]goroutines.Frame{{Function: "main.fetch", File: "/src/app/main.go", Line: 40}}); w.key != want {
 		t.Errorf("first key = %q; want %q (the creator is not a frame)", w.key, want)
 	}
 	if w := ws[1]; w.labeled || w.path != "" || w.reason != "select" || w.minutes != 0 {

@@ -43,8 +43,8 @@ const (
 // A verdict is decide's answer.
 type verdict struct {
 	kind verdictKind
-	// failed says the exit is a failure, reported as one (EventFailed or
-	// EventPanicked) even when a restart follows.
+	// failed says the exit is a failure, reported as one (an event of
+	// StateFailed) even when a restart follows.
 	failed bool
 	scope  restartScope // for restart
 }

@@ -46,13 +46,13 @@ func (h levels) level(key string) (slog.Level, bool) {
 }
 
 func TestDefaultBackoff(t *testing.T) {
-	// Without WithBackoff a restart waits 100ms, doubling up to 10s, each
+	// Without a Backoff a restart waits 100ms, doubling up to 10s, each
 	// delay less a random part of up to 20%.
 	synctest.Test(t, func(t *testing.T) {
 		var mu sync.Mutex
 		var delays []time.Duration
 		sup := shepherd.NewSupervisor("app", shepherd.MaxRestarts(40, time.Hour), shepherd.OnEvent(func(e shepherd.Event) {
-			if e.Kind == shepherd.EventRestarting {
+			if e.State == shepherd.StateRestarting {
 				mu.Lock()
 				delays = append(delays, e.Delay)
 				mu.Unlock()
@@ -101,7 +101,7 @@ func TestDefaultMaxRestarts(t *testing.T) {
 		sup.Add("flaky", shepherd.ServiceFunc(func(context.Context) error {
 			runs++
 			return errBoom
-		}), shepherd.Restart(shepherd.OnFailure), shepherd.WithBackoff(shepherd.Backoff{Min: time.Second, Max: time.Second}))
+		}), shepherd.Restart(shepherd.OnFailure), shepherd.Backoff{Min: time.Second, Max: time.Second})
 		err := sup.Run(context.Background())
 		var rl *shepherd.RestartLimitError
 		if !errors.As(err, &rl) || rl.Restarts != 5 || rl.Period != 30*time.Second {
@@ -121,7 +121,7 @@ func TestDefaultMaxRestarts(t *testing.T) {
 				return shepherd.ErrStopTree
 			}
 			return errBoom
-		}), shepherd.Restart(shepherd.OnFailure), shepherd.WithBackoff(shepherd.Backoff{Min: 7 * time.Second, Max: 7 * time.Second}))
+		}), shepherd.Restart(shepherd.OnFailure), shepherd.Backoff{Min: 7 * time.Second, Max: 7 * time.Second})
 		if err := sup.Run(context.Background()); !errors.Is(err, shepherd.ErrStopTree) {
 			t.Fatalf("Run() = %v; want ErrStopTree: 10 restarts 7s apart are within 5 per 30s", err)
 		}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
 // This file owns event delivery: the goroutine and bounded queue through
@@ -61,7 +63,7 @@ func newDeliverer(ev *events, seq *sequence, tree, path string) *deliverer {
 		seq:   seq,
 		label: label,
 		tree:  tree,
-		ctx:   pprof.WithLabels(context.Background(), pprof.Labels(LabelPath, label, LabelTree, tree)),
+		ctx:   pprof.WithLabels(context.Background(), pprof.Labels(labelPath, label, labelTree, tree)),
 		q:     make(chan delivery, eventQueueSize),
 		quit:  make(chan struct{}),
 		done:  make(chan struct{}),
@@ -210,7 +212,7 @@ func (d *deliverer) close(deadline time.Time, budget time.Duration) error {
 		// deliverer of the tree, which names its own stuck sink.
 		return nil
 	}
-	all := Goroutines()
+	all := goroutines.All()
 	return &StuckError{Budget: max(0, budget).Round(time.Millisecond),
 		Tasks: []StuckTask{{Path: d.label, Goroutines: goroutinesUnder(all, d.tree, d.label)}}}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/shepherd-go/shepherd"
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
 // Once Run has returned, the goroutine that delivered its events carries
@@ -21,7 +22,7 @@ func TestDeliveryGoroutineUnlabelledWhenRunReturns(t *testing.T) {
 		if err := sup.Run(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		for _, g := range shepherd.Goroutines() {
+		for _, g := range goroutines.All() {
 			if strings.HasPrefix(g.Path, "deliv") {
 				t.Fatalf("round %d: goroutine of %s still runs after Run returned", i, g.Path)
 			}

@@ -18,7 +18,7 @@ func TestNestedSinkEventsFollowTheirCause(t *testing.T) {
 	// A nested supervisor that sets a sink of its own delivers through its
 	// own goroutine, but its events still reach a hook shared with its
 	// parent after the parent's events that caused them: each run of the
-	// nested supervisor is announced (its EventStarting, posted by the
+	// nested supervisor is announced (its StateStarting event, posted by the
 	// parent) before any event of its services in that run. Otherwise a
 	// reader that counts runs, as one must to check MaxRestarts, counts a
 	// restart in the wrong run.
@@ -34,9 +34,9 @@ func TestNestedSinkEventsFollowTheirCause(t *testing.T) {
 			}
 			sub := shepherd.NewSupervisor("sub", shepherd.OnEvent(record), shepherd.MaxRestarts(2, time.Hour))
 			sub.Add("flaky", shepherd.ServiceFunc(func(context.Context) error { return errFlaky }),
-				shepherd.Restart(shepherd.OnFailure), shepherd.WithBackoff(shepherd.Backoff{}))
+				shepherd.Restart(shepherd.OnFailure), shepherd.Backoff{})
 			root := shepherd.NewSupervisor("app", shepherd.OnEvent(record), shepherd.MaxRestarts(3, time.Hour))
-			root.Add("sub", sub, shepherd.Restart(shepherd.Always), shepherd.WithBackoff(shepherd.Backoff{}))
+			root.Add("sub", sub, shepherd.Restart(shepherd.Always), shepherd.Backoff{})
 			var rle *shepherd.RestartLimitError
 			if err := root.Run(context.Background()); !errors.As(err, &rle) || rle.Supervisor != "app" {
 				t.Fatalf("Run() = %v; want app's *RestartLimitError", err)
@@ -48,13 +48,13 @@ func TestNestedSinkEventsFollowTheirCause(t *testing.T) {
 			run := 0
 			for _, e := range events {
 				switch {
-				case e.Path == "app/sub" && e.Kind == shepherd.EventStarting:
+				case e.Path == "app/sub" && e.State == shepherd.StateStarting:
 					run++
 				case strings.HasPrefix(e.Path, "app/sub/"):
 					if run == 0 {
-						t.Fatalf("%s %v delivered before app/sub started", e.Path, e.Kind)
+						t.Fatalf("%s %v delivered before app/sub started", e.Path, e.State)
 					}
-					if e.Kind == shepherd.EventRestarting {
+					if e.State == shepherd.StateRestarting {
 						perRun[run]++
 					}
 				}
@@ -83,7 +83,7 @@ func TestHookStopsNestedSupervisorWithItsOwnSink(t *testing.T) {
 		took := time.Duration(-1)
 		var once sync.Once
 		root := shepherd.NewSupervisor("app", shepherd.OnEvent(func(e shepherd.Event) {
-			if e.Path == "app/sub" && e.Kind == shepherd.EventReady {
+			if e.Path == "app/sub" && e.State == shepherd.StateRunning {
 				once.Do(func() {
 					start := time.Now()
 					sub.Stop(context.Background())

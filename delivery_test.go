@@ -202,7 +202,7 @@ func TestHookCanStopItsOwnSupervisor(t *testing.T) {
 		var sup *shepherd.Supervisor
 		var once sync.Once
 		hook := shepherd.OnEvent(func(e shepherd.Event) {
-			if e.Kind == shepherd.EventReady && strings.HasSuffix(e.Path, "/s") {
+			if e.State == shepherd.StateRunning && strings.HasSuffix(e.Path, "/s") {
 				once.Do(func() { sup.Stop(context.Background()) })
 			}
 		})
@@ -234,10 +234,10 @@ func TestHookEventsArriveInOrder(t *testing.T) {
 	// Delivery is asynchronous but ordered: a service's events reach the
 	// hook in the order they happened.
 	var mu sync.Mutex
-	var kinds []shepherd.EventKind
+	var kinds []shepherd.State
 	sup := shepherd.NewSupervisor("app", shepherd.OnEvent(func(e shepherd.Event) {
 		mu.Lock()
-		kinds = append(kinds, e.Kind)
+		kinds = append(kinds, e.State)
 		mu.Unlock()
 	}))
 	sup.Add("s", shepherd.ServiceFunc(func(context.Context) error { return nil }))
@@ -246,7 +246,7 @@ func TestHookEventsArriveInOrder(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	want := []shepherd.EventKind{shepherd.EventStarting, shepherd.EventReady, shepherd.EventExited}
+	want := []shepherd.State{shepherd.StateStarting, shepherd.StateRunning, shepherd.StateStopped}
 	if len(kinds) != len(want) {
 		t.Fatalf("events = %v; want %v", kinds, want)
 	}

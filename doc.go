@@ -22,5 +22,7 @@
 // Every goroutine these types start carries the pprof label
 // "shepherd.path" (for example "app/api/fetch users"); goroutines started
 // from inside a task with a plain go statement inherit it, so goroutine
-// profiles and stuck reports name the owner of each one.
+// profiles and stuck reports name the owner of each one. Package
+// [github.com/shepherd-go/shepherd/goroutines] reads them back: the live
+// goroutines grouped by owner, and those the runtime proved leaked.
 package shepherd

@@ -35,6 +35,7 @@ type TaskError struct {
 	Err error
 }
 
+// Error names the task and its failure: task "app/api": ….
 func (e *TaskError) Error() string { return "task " + quote(e.Path) + ": " + e.Err.Error() }
 
 // Unwrap returns the task's own error, so errors.Is and errors.As see it.

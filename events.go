@@ -2,55 +2,70 @@ package shepherd
 
 import (
 	"context"
+	"errors"
 	"log/slog"
-	"strconv"
 	"time"
+
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
-// EventKind says what happened to a task or service.
-type EventKind int
-
-// The events a Supervisor reports, in the order a service lives through
-// them. Groups and Pools report only Failed and Panicked.
-const (
-	EventStarting   EventKind = iota // Run is about to be called
-	EventReady                       // the service signalled readiness
-	EventExited                      // Run returned on its own without failing: nil, or an error wrapping ErrDoNotRestart or ErrStopTree (in Err)
-	EventFailed                      // Run returned an error
-	EventPanicked                    // Run panicked
-	EventStopping                    // the service is being asked to stop
-	EventStopped                     // the service returned after a stop request
-	EventStuck                       // the service did not return within the shutdown budget
-	EventRestarting                  // the service will be started again after Event.Delay
-	EventDraining                    // a stopping supervisor waits Event.Delay (DrainDelay) before stopping its services
-	EventOverLimit                   // a GoroutineSampler counted more goroutines under Path than its MaxGoroutines; Err is a *GoroutineLimitError
-)
-
-var eventNames = [...]string{"starting", "ready", "exited", "failed", "panicked", "stopping", "stopped", "stuck", "restarting", "draining", "goroutine limit"}
-
-func (k EventKind) String() string {
-	if k >= 0 && int(k) < len(eventNames) {
-		return eventNames[k]
-	}
-	return "EventKind(" + strconv.Itoa(int(k)) + ")"
-}
-
-// An Event describes one step in the life of a task or service. It is
-// passed to the function given to OnEvent.
+// An Event reports that a task or service entered a State: it is passed
+// to the function given to OnEvent, and logged by Logger. A Supervisor
+// reports each state its services pass through, in order: StateStarting
+// (Run is about to be called), StateRunning (ready), StateStopping (asked
+// to stop), StateStopped (Run returned without failing: on its own, or
+// after a stop request, as Requested says), StateFailed (Run returned an
+// error or panicked: a panic's Err is a *PanicError), StateStuck (it did
+// not return within the shutdown budget), StateRestarting (it starts
+// again after Delay) and, for a stopping root supervisor waiting out its
+// DrainDelay, StateDraining. Groups and Pools report only StateFailed.
+//
+// One event is not a change of state: when a GoroutineSampler finds a
+// node past its MaxGoroutines, it reports the node's current state with
+// Err a *goroutines.LimitError.
 type Event struct {
-	Kind EventKind
+	// State is the state the task or service entered.
+	State State
 	// Path names the task or service, such as "app/api".
 	Path string
 	// Time is when the event happened.
 	Time time.Time
-	// Err is the failure for EventFailed, EventPanicked and EventStuck, and
-	// the failure being recovered from for EventRestarting.
+	// Err is the failure for StateFailed and StateStuck, the failure being
+	// recovered from for StateRestarting, and for StateStopped, an error
+	// wrapping ErrDoNotRestart or ErrStopTree that ended the service, if
+	// one did.
 	Err error
+	// Requested is true for StateStopped when the service returned after a
+	// stop request, false when it returned on its own.
+	Requested bool
 	// Attempt counts the restarts of the service so far; 0 for its first run.
 	Attempt int
-	// Delay is, for EventRestarting, how long the supervisor waits before
-	// starting the service again.
+	// Delay is, for StateRestarting, how long the supervisor waits before
+	// starting the service again, and for StateDraining, the DrainDelay.
 	Delay time.Duration
+}
+
+// name is the word the Logger logs for e: the state's name, except where
+// the state hides a distinction worth a word of its own.
+func (e Event) name() string {
+	var over *goroutines.LimitError
+	switch {
+	case errors.As(e.Err, &over):
+		return "goroutine limit"
+	case e.State == StateRunning:
+		return "ready"
+	case e.State == StateStopped && !e.Requested:
+		return "exited"
+	case e.State == StateFailed && isPanic(e.Err):
+		return "panicked"
+	}
+	return e.State.String()
+}
+
+// isPanic reports whether err is a panic: a *PanicError.
+func isPanic(err error) bool {
+	_, ok := err.(*PanicError)
+	return ok
 }
 
 // events is where a tree reports what happens in it: the sinks (a Logger
@@ -97,15 +112,11 @@ func (ev *events) failedAt(ctx context.Context, path string, err error, now time
 	if ev == nil {
 		return
 	}
-	kind := EventFailed
-	if _, ok := err.(*PanicError); ok {
-		kind = EventPanicked
-	}
-	quiet := kind == EventFailed && ctx != nil && echoes(ctx, err)
+	quiet := !isPanic(err) && ctx != nil && echoes(ctx, err)
 	if now.IsZero() {
 		now = time.Now()
 	}
-	ev.q.post(delivery{ctx: ctx, e: Event{Kind: kind, Path: path, Err: err, Time: now}, quiet: quiet})
+	ev.q.post(delivery{ctx: ctx, e: Event{State: StateFailed, Path: path, Err: err, Time: now}, quiet: quiet})
 }
 
 // logs reports whether a Logger listens.
@@ -123,16 +134,17 @@ func (ev *events) logAttrs(ctx context.Context, level slog.Level, msg string, at
 // logEvent writes e to the Logger with the context of its task.
 func (ev *events) logEvent(ctx context.Context, e Event, quiet bool) {
 	level := slog.LevelInfo
-	switch e.Kind {
-	case EventStarting, EventReady:
+	name := e.name()
+	switch {
+	case name == "goroutine limit":
+		level = slog.LevelError
+	case e.State == StateStarting || e.State == StateRunning:
 		level = slog.LevelDebug
-	case EventFailed, EventPanicked, EventStuck:
+	case e.State == StateFailed || e.State == StateStuck:
 		if !quiet {
 			level = slog.LevelError
 		}
-	case EventOverLimit:
-		level = slog.LevelError
-	case EventRestarting:
+	case e.State == StateRestarting:
 		level = slog.LevelWarn
 	}
 	attrs := []slog.Attr{slog.String("path", e.Path)}
@@ -142,13 +154,13 @@ func (ev *events) logEvent(ctx context.Context, e Event, quiet bool) {
 	if pe, ok := e.Err.(*PanicError); ok {
 		attrs = append(attrs, slog.String("stack", pe.Stack()))
 	}
-	switch e.Kind {
-	case EventRestarting:
+	switch e.State {
+	case StateRestarting:
 		attrs = append(attrs, slog.Int("attempt", e.Attempt), slog.Duration("delay", e.Delay))
-	case EventDraining:
+	case StateDraining:
 		attrs = append(attrs, slog.Duration("delay", e.Delay))
 	}
-	ev.log.LogAttrs(orBackground(ctx), level, "shepherd: "+e.Kind.String(), attrs...)
+	ev.log.LogAttrs(orBackground(ctx), level, "shepherd: "+name, attrs...)
 }
 
 func orBackground(ctx context.Context) context.Context {

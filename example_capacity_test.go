@@ -38,11 +38,10 @@ var uploads = []upload{
 
 // A pool of uploads bounded by the bytes in flight rather than by the
 // number of files: 8 workers, and at most 256 MiB queued or being sent.
-func ExampleItemWeight() {
+func ExamplePool_MaxWeight() {
 	var objects store
-	pool := shepherd.NewPool("uploads", 8, objects.put,
-		shepherd.ItemWeight(func(u upload) int64 { return u.size }),
-		shepherd.MaxWeight(256*MiB))
+	pool := shepherd.NewPool("uploads", 8, objects.put).
+		MaxWeight(256*MiB, func(u upload) int64 { return u.size })
 
 	ctx := context.Background()
 	g := shepherd.NewGroup(ctx)
@@ -64,10 +63,9 @@ func ExampleItemWeight() {
 // MaxWeight bounds the weight of the items queued and in flight; TrySubmit
 // sheds an item that does not fit now, and no item heavier than the whole
 // bound is taken.
-func ExampleMaxWeight() {
-	pool := shepherd.NewPool("uploads", 1, func(ctx context.Context, u upload) error { return nil },
-		shepherd.ItemWeight(func(u upload) int64 { return u.size }),
-		shepherd.MaxWeight(256*MiB))
+func ExamplePool_MaxWeight_shed() {
+	pool := shepherd.NewPool("uploads", 1, func(ctx context.Context, u upload) error { return nil }).
+		MaxWeight(256*MiB, func(u upload) int64 { return u.size })
 	// The pool is not running yet: what is submitted waits in the queue,
 	// holding its weight.
 	fmt.Println(pool.TrySubmit(upload{"a.log", 200 * MiB}))

@@ -77,9 +77,3 @@ func ExamplePanicError() {
 	// value: runtime error: index out of range [0] with length 0
 	// stack names the panic site: true
 }
-
-func ExampleCatch() {
-	err := shepherd.Catch("callback", func() error { panic("unexpected") })
-	fmt.Println(err)
-	// Output: task "callback" panicked: unexpected
-}

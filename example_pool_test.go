@@ -144,14 +144,14 @@ func ExamplePool_Stop() {
 // Items the pool accepted but cannot handle before a stop's deadline are
 // handed back to the owner, here to be retried later: those still queued,
 // and the one in flight whose send gave up when the stop cancelled it.
-func ExampleOnUnprocessed() {
+func ExamplePool_OnUnprocessed() {
 	var retry []string
 	started := make(chan struct{})
 	mail := shepherd.NewPool("mail", 1, func(ctx context.Context, to string) error {
 		close(started)
 		<-ctx.Done() // a send that hangs until the stop gives up on it
 		return ctx.Err()
-	}, shepherd.OnUnprocessed(func(to string) { retry = append(retry, to) }))
+	}).OnUnprocessed(func(to string) { retry = append(retry, to) })
 
 	done := make(chan error, 1)
 	go func() { done <- mail.Run(context.Background()) }()
@@ -186,7 +186,7 @@ func ExampleStopOnError() {
 			return errors.New("malformed row")
 		}
 		return nil
-	}, shepherd.StopOnError(), shepherd.OnUnprocessed(func(row int) { handedBack = append(handedBack, row) }))
+	}, shepherd.StopOnError()).OnUnprocessed(func(row int) { handedBack = append(handedBack, row) })
 	for row := range 5 {
 		if err := pool.Submit(context.Background(), row); err != nil {
 			fmt.Println("not queued:", err)
@@ -202,16 +202,16 @@ func ExampleStopOnError() {
 
 // Failures are reported under the item's key, through the Logger and
 // OnEvent of the tree the pool runs in.
-func ExampleItemKey() {
+func ExamplePool_ItemKey() {
 	type order struct{ ID string }
 	pool := shepherd.NewPool("orders", 1, func(ctx context.Context, o order) error {
 		if o.ID == "A-2" {
 			return errors.New("card declined")
 		}
 		return nil
-	}, shepherd.ItemKey(func(o order) string { return o.ID }))
+	}).ItemKey(func(o order) string { return o.ID })
 	sup := shepherd.NewSupervisor("shop", shepherd.OnEvent(func(e shepherd.Event) {
-		if e.Kind == shepherd.EventFailed {
+		if e.State == shepherd.StateFailed {
 			fmt.Println(e.Path, "failed:", e.Err)
 		}
 	}))

@@ -18,13 +18,13 @@ func ExampleRestart() {
 	sup := shepherd.NewSupervisor("app",
 		shepherd.MaxRestarts(3, time.Minute),
 		shepherd.OnEvent(func(e shepherd.Event) {
-			if e.Kind == shepherd.EventRestarting {
+			if e.State == shepherd.StateRestarting {
 				fmt.Printf("restart %d of %s after: %v\n", e.Attempt, e.Path, e.Err)
 			}
 		}))
 	sup.Add("flapping", shepherd.ServiceFunc(func(ctx context.Context) error {
 		return fmt.Errorf("connection reset (run %d)", runs.Add(1))
-	}), shepherd.Restart(shepherd.OnFailure), shepherd.WithBackoff(shepherd.Backoff{Min: time.Millisecond, Max: 4 * time.Millisecond}))
+	}), shepherd.Restart(shepherd.OnFailure), shepherd.Backoff{Min: time.Millisecond, Max: 4 * time.Millisecond})
 	fmt.Println(sup.Run(context.Background()))
 	// Output:
 	// restart 1 of app/flapping after: connection reset (run 1)
@@ -36,11 +36,11 @@ func ExampleRestart() {
 // In a pipeline each stage depends on the ones before it. With RestForOne,
 // a failing stage is restarted together with every stage after it, in
 // order; the stages before it keep running.
-func ExampleWithStrategy() {
+func ExampleStrategy() {
 	ctx, cancel := context.WithCancel(context.Background())
 	var transformRuns, sinkRuns atomic.Int32
 	sinkStarted := make(chan struct{})
-	stage := func(name string, body func(ctx context.Context) error) shepherd.ReadyFunc {
+	stage := func(name string, body func(ctx context.Context) error) shepherd.ServiceFunc {
 		return func(ctx context.Context) error {
 			fmt.Println("start", name)
 			shepherd.Ready(ctx)
@@ -53,8 +53,8 @@ func ExampleWithStrategy() {
 	}
 	wait := func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
 
-	sup := shepherd.NewSupervisor("pipeline", shepherd.WithStrategy(shepherd.RestForOne))
-	restart := []shepherd.ServiceOption{shepherd.Restart(shepherd.OnFailure), shepherd.WithBackoff(shepherd.Backoff{})}
+	sup := shepherd.NewSupervisor("pipeline", shepherd.RestForOne)
+	restart := []shepherd.ServiceOption{shepherd.Restart(shepherd.OnFailure), shepherd.Backoff{}, shepherd.AwaitReady(time.Second)}
 	sup.Add("source", stage("source", wait), restart...)
 	sup.Add("transform", stage("transform", func(ctx context.Context) error {
 		if transformRuns.Add(1) == 1 {

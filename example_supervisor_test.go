@@ -54,17 +54,18 @@ func ExampleSupervisor() {
 
 func ExampleSupervisor_Add() {
 	sup := shepherd.NewSupervisor("app")
-	// A ReadyFunc that returns without calling Ready holds the next
-	// service back until it has returned: migrations before the cache.
-	sup.Add("migrate", shepherd.ReadyFunc(func(ctx context.Context) error {
+	// A service awaited with AwaitReady that returns without calling Ready
+	// holds the next service back until it has returned: migrations before
+	// the cache.
+	sup.Add("migrate", shepherd.ServiceFunc(func(ctx context.Context) error {
 		fmt.Println("migrating")
 		return nil // finished: the others run on
-	}))
-	sup.Add("cache", shepherd.ReadyFunc(func(ctx context.Context) error {
+	}), shepherd.AwaitReady(30*time.Second))
+	sup.Add("cache", shepherd.ServiceFunc(func(ctx context.Context) error {
 		fmt.Println("warming cache")
 		shepherd.Ready(ctx) // the next service starts only now
 		return nil
-	}))
+	}), shepherd.AwaitReady(30*time.Second))
 	sup.Add("api", shepherd.ServiceFunc(func(ctx context.Context) error {
 		fmt.Println("serving")
 		return nil
@@ -78,17 +79,20 @@ func ExampleSupervisor_Add() {
 }
 
 func ExampleMain() {
-	sup := shepherd.NewSupervisor("app")
+	// Main logs the outcome to the supervisor's Logger (slog.Default()
+	// without one); this one discards it.
+	sup := shepherd.NewSupervisor("app", shepherd.Logger(discard))
 	sup.Add("job", shepherd.ServiceFunc(func(ctx context.Context) error { return nil }))
-	code := shepherd.Main(sup, shepherd.MainLogger(discard))
+	code := shepherd.Main(sup)
 	fmt.Println("exit code:", code) // a program would call os.Exit(code)
 	// Output: exit code: 0
 }
 
-// A shutdown that does not finish within its budget ends with a report of
-// what did not return, with stacks; MainReport sends it to a writer of
-// your choice instead of os.Stderr.
-func ExampleMainReport() {
+// A shutdown that does not finish within its budget ends with a
+// *StuckError whose Report says what did not return, with stacks. Main
+// writes it to os.Stderr and exits with ExitStuck; a program that runs the
+// supervisor itself prints it where it likes.
+func ExampleStuckError_Report() {
 	release := make(chan struct{})
 	defer close(release)
 	sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(50*time.Millisecond))
@@ -99,13 +103,12 @@ func ExampleMainReport() {
 	sup.Add("quit", shepherd.ServiceFunc(func(ctx context.Context) error {
 		return shepherd.ErrStopTree // stop the tree at once
 	}))
-	var report strings.Builder
-	code := shepherd.Main(sup, shepherd.MainLogger(discard), shepherd.MainReport(&report))
-	first, _, _ := strings.Cut(report.String(), "\n")
-	fmt.Println("exit code:", code)
-	fmt.Println(first)
+	var stuck *shepherd.StuckError
+	if err := sup.Run(context.Background()); errors.As(err, &stuck) {
+		first, _, _ := strings.Cut(stuck.Report(), "\n")
+		fmt.Println(first)
+	}
 	// Output:
-	// exit code: 3
 	// 1 service did not stop within the 50ms shutdown budget
 }
 

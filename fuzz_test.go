@@ -14,6 +14,8 @@ import (
 
 	"github.com/shepherd-go/shepherd"
 	"go.uber.org/multierr"
+
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
 // FuzzPool drives a Pool with a fuzzed sequence of operations (submits,
@@ -72,11 +74,11 @@ func fuzzPool(t *testing.T, ops []byte) {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-	}, shepherd.QueueSize(3), shepherd.OnUnprocessed(func(id int) {
+	}, shepherd.QueueSize(3)).OnUnprocessed(func(id int) {
 		mu.Lock()
 		handedBack[id]++
 		mu.Unlock()
-	}))
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -170,7 +172,7 @@ func fuzzSupervisor(t *testing.T, ops []byte) {
 	const budget = 2 * time.Second
 	var ev eventLog
 	sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(budget), shepherd.MaxRestarts(3, 5*time.Second),
-		shepherd.WithStrategy(shepherd.Strategy(len(ops)%3)), shepherd.OnEvent(ev.record))
+		shepherd.Strategy(len(ops)%3), shepherd.OnEvent(ev.record))
 	release := make(chan struct{})
 	var panics atomic.Int32
 	service := func(b byte) shepherd.Service {
@@ -199,7 +201,7 @@ func fuzzSupervisor(t *testing.T, ops []byte) {
 	}
 	opts := func(b byte) []shepherd.ServiceOption {
 		return []shepherd.ServiceOption{shepherd.Restart(shepherd.RestartPolicy(b % 3)),
-			shepherd.WithBackoff(shepherd.Backoff{Min: 100 * time.Millisecond, Max: time.Second})}
+			shepherd.Backoff{Min: 100 * time.Millisecond, Max: time.Second}}
 	}
 	half := len(ops) / 2
 	for i, b := range ops[:half] {
@@ -212,9 +214,9 @@ func fuzzSupervisor(t *testing.T, ops []byte) {
 	for i, b := range ops[half:] {
 		switch b % 5 {
 		case 0:
-			err := sup.Add(fmt.Sprint("late", i), service(b), opts(b)...)
+			err := sup.StartService(fmt.Sprint("late", i), service(b), opts(b)...)
 			if err != nil && !errors.Is(err, shepherd.ErrClosed) {
-				t.Errorf("Add while running = %v", err)
+				t.Errorf("StartService while running = %v", err)
 			}
 		case 1:
 			cancel()
@@ -242,7 +244,7 @@ func fuzzSupervisor(t *testing.T, ops []byte) {
 			}
 		}
 	}
-	for _, g := range shepherd.Goroutines() {
+	for _, g := range goroutines.All() {
 		if !strings.HasPrefix(g.Path, "app") {
 			continue
 		}
@@ -263,11 +265,11 @@ func fuzzSupervisor(t *testing.T, ops []byte) {
 	if n := int(panics.Load()); reported < n {
 		t.Errorf("%d panics, %d reported as a *PanicError in events; Run() = %v; events:", n, reported, err)
 		for _, e := range ev.all() {
-			t.Log(e.Time.Format("05.000"), e.Kind, e.Path, e.Err)
+			t.Log(e.Time.Format("05.000"), e.State, e.Path, e.Err)
 		}
 	}
 	var restarts []time.Time
-	for _, e := range ev.of(shepherd.EventRestarting, "") {
+	for _, e := range ev.of(shepherd.StateRestarting, "") {
 		restarts = append(restarts, e.Time)
 	}
 	for i := range restarts {

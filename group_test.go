@@ -12,6 +12,8 @@ import (
 	"testing/synctest"
 
 	"github.com/shepherd-go/shepherd"
+
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
 var errBoom = errors.New("boom")
@@ -301,7 +303,7 @@ func TestTaskLabels(t *testing.T) {
 		release := make(chan struct{})
 		ctxLabel := make(chan string, 1)
 		g.Go("labelled", func(ctx context.Context) error {
-			v, _ := pprof.Label(ctx, shepherd.LabelPath)
+			v, _ := pprof.Label(ctx, goroutines.Label)
 			ctxLabel <- v
 			// A raw go statement inside a task inherits the task's label.
 			done := make(chan struct{})
@@ -329,7 +331,7 @@ func blockedInRawGo(release chan struct{}) { <-release }
 // ownerOf returns the shepherd path of the goroutine blocked in the
 // function whose name ends with fn.
 func ownerOf(fn string) string {
-	for _, gs := range shepherd.Goroutines() {
+	for _, gs := range goroutines.All() {
 		for _, f := range gs.Frames {
 			if strings.HasSuffix(f.Function, "."+fn) {
 				return gs.Path

@@ -23,12 +23,12 @@ func TestReadyzNamesServicesNotReady(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sup := shepherd.NewSupervisor("app")
 		warm := make(chan struct{})
-		sup.Add("db", shepherd.ReadyFunc(func(ctx context.Context) error {
+		sup.Add("db", shepherd.ServiceFunc(func(ctx context.Context) error {
 			<-warm
 			shepherd.Ready(ctx)
 			<-ctx.Done()
 			return nil
-		}))
+		}), shepherd.AwaitReady(30*time.Second))
 		sup.Add("api", shepherd.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil }))
 		readyz := shepherd.Readyz(sup)
 		if code, body := probe(readyz, ""); code != 503 || body != "not ready\napp idle\n" {
@@ -92,7 +92,7 @@ func TestReadinessFlipsBeforeServicesStopWithDrainDelay(t *testing.T) {
 		if d := (<-stoppedAt).Sub(began); d != 5*time.Second {
 			t.Fatalf("api stopped %v after the stop began; want the 5s drain delay", d)
 		}
-		if n := len(ev.of(shepherd.EventDraining, "app")); n != 1 {
+		if n := len(ev.of(shepherd.StateDraining, "app")); n != 1 {
 			t.Fatalf("%d draining events; want 1", n)
 		}
 	})
@@ -126,7 +126,7 @@ func TestLivezFalseOnlyWhenStuckOrFailed(t *testing.T) {
 			}
 			<-ctx.Done()
 			return nil
-		}), shepherd.Restart(shepherd.OnFailure), shepherd.WithBackoff(shepherd.Backoff{Min: time.Minute, Max: time.Minute}))
+		}), shepherd.Restart(shepherd.OnFailure), shepherd.Backoff{Min: time.Minute, Max: time.Minute})
 		sup.Add("hang", shepherd.ServiceFunc(func(ctx context.Context) error {
 			<-ctx.Done()
 			blockedInService(release)
@@ -165,7 +165,7 @@ func TestLivezFalsePastRestartLimit(t *testing.T) {
 		sup.Add("api", shepherd.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil }))
 		workers := shepherd.NewSupervisor("workers", shepherd.MaxRestarts(2, time.Minute))
 		workers.Add("flappy", shepherd.ServiceFunc(func(ctx context.Context) error { return errBoom }),
-			shepherd.Restart(shepherd.Always), shepherd.WithBackoff(shepherd.Backoff{Min: time.Second, Max: time.Second}))
+			shepherd.Restart(shepherd.Always), shepherd.Backoff{Min: time.Second, Max: time.Second})
 		sup.Add("workers", workers)
 		livez := shepherd.Livez(sup)
 		done := make(chan error)

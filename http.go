@@ -11,11 +11,10 @@ import (
 	"sync/atomic"
 )
 
-// HTTPService runs an *http.Server as a Service. Make one with HTTPServer
-// or HTTPServerListener.
+// HTTPService runs an *http.Server as a Service. Make one with HTTPServer.
 type HTTPService struct {
 	srv *http.Server
-	ln  net.Listener // set by HTTPServerListener; else bound in Run
+	ln  net.Listener // set by UseListener; else bound in Run
 
 	mu       sync.Mutex
 	addr     net.Addr
@@ -25,7 +24,7 @@ type HTTPService struct {
 	failErr  error           // with FailOnHandlerPanic, the first handler failure, which Run returns
 	closing  sync.WaitGroup  // closes a ConnState hook's failure started, which Run waits for
 
-	failOnPanic bool // set by FailOnHandlerPanic before the server runs
+	failOnPanic atomic.Bool // set by FailOnHandlerPanic, before the server runs
 	panics      atomic.Int64
 }
 
@@ -48,38 +47,44 @@ type HTTPService struct {
 // Logger and OnEvent, and counted (Panics); the request is answered 500
 // and its connection closed, unless the handler had begun its response,
 // whose connection is dropped, as net/http does after a panic. The server
-// serves on unless FailOnHandlerPanic is given. A panic in srv.ConnState
+// serves on unless FailOnHandlerPanic was called. A panic in srv.ConnState
 // is reported and counted the same way instead of killing the process.
 // HTTPServer wraps srv.Handler and srv.ConnState to do this, so set them
 // before calling it.
 //
 // Outside a Supervisor (say, as a Group task), Run closes the server
 // abruptly when its context is done: only a Supervisor's Stop drains.
-func HTTPServer(srv *http.Server, opts ...HTTPOption) *HTTPService {
+func HTTPServer(srv *http.Server) *HTTPService {
 	if srv == nil {
 		panic("shepherd: HTTPServer(nil): pass the *http.Server to run")
 	}
-	return newHTTPService(srv, nil, opts)
+	return newHTTPService(srv)
 }
 
-// HTTPServerListener is like HTTPServer but serves on ln, which the caller
-// has bound already; the service is ready at once and closes ln when it
-// stops.
-func HTTPServerListener(srv *http.Server, ln net.Listener, opts ...HTTPOption) *HTTPService {
-	if srv == nil || ln == nil {
-		panic("shepherd: HTTPServerListener: pass a non-nil *http.Server and net.Listener")
+// UseListener makes the service serve on ln, which the caller has bound
+// already, instead of binding srv.Addr: the service is ready at once when
+// it runs, Addr reports ln's address, and ln is closed when the service
+// stops. It returns h, so that it can follow HTTPServer:
+//
+//	api := shepherd.HTTPServer(srv).UseListener(ln)
+//
+// Call it before the service runs; it panics if ln is nil or the service
+// has run.
+func (h *HTTPService) UseListener(ln net.Listener) *HTTPService {
+	if ln == nil {
+		panic("shepherd: HTTPService.UseListener(nil): pass the bound net.Listener, or leave the call out to bind srv.Addr")
 	}
-	return newHTTPService(srv, ln, opts)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.base != nil || h.shutDown {
+		panic("shepherd: HTTPService.UseListener after the service ran: call it on the service HTTPServer returns, before Run")
+	}
+	h.ln, h.addr = ln, ln.Addr()
+	return h
 }
 
-func newHTTPService(srv *http.Server, ln net.Listener, opts []HTTPOption) *HTTPService {
-	h := &HTTPService{srv: srv, ln: ln}
-	for _, o := range opts {
-		o(h)
-	}
-	if ln != nil {
-		h.addr = ln.Addr()
-	}
+func newHTTPService(srv *http.Server) *HTTPService {
+	h := &HTTPService{srv: srv}
 	if srv.BaseContext == nil {
 		srv.BaseContext = h.baseContext
 	}
@@ -111,9 +116,9 @@ func (h *HTTPService) Addr() net.Addr {
 	return h.addr
 }
 
-// SignalsReady reports true: the service is ready once its listener is
+// signalsReady reports true: the service is ready once its listener is
 // bound.
-func (h *HTTPService) SignalsReady() bool { return true }
+func (h *HTTPService) signalsReady() bool { return true }
 
 // Run binds the listener, signals readiness and serves until the server is
 // shut down or ctx is done.
@@ -125,8 +130,8 @@ func (h *HTTPService) Run(ctx context.Context) error {
 	}
 	h.base = context.WithoutCancel(ctx)
 	h.scope = scopeOf(ctx)
-	h.mu.Unlock()
 	ln := h.ln
+	h.mu.Unlock()
 	if ln == nil {
 		addr := h.srv.Addr
 		if addr == "" {
@@ -219,7 +224,7 @@ func LabelHandler(name string, h http.Handler) http.Handler {
 			rt = &route{parent: s, own: &scope{path: joinPath(s.path, name), ev: s.ev, cap: s.cap}}
 			last.Store(rt)
 		}
-		ctx := pprof.WithLabels(r.Context(), pprof.Labels(LabelPath, rt.own.path))
+		ctx := pprof.WithLabels(r.Context(), pprof.Labels(labelPath, rt.own.path))
 		ctx = context.WithValue(ctx, scopeKey{}, rt.own)
 		setLabels(ctx)
 		defer setLabels(r.Context())

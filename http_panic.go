@@ -10,18 +10,21 @@ import (
 	"strconv"
 )
 
-// An HTTPOption configures an HTTPService.
-type HTTPOption func(*HTTPService)
-
 // FailOnHandlerPanic makes a panic (or runtime.Goexit) in a handler, or in
 // the server's ConnState hook, a failure of the service: the request is
 // still answered 500, then the server is closed at once, with its
 // connections, and Run returns the *PanicError, so that the supervisor
 // applies the service's restart policy or stops the tree. Without it a
 // handler's panic is reported and counted, and the server serves on, as
-// net/http does.
-func FailOnHandlerPanic() HTTPOption {
-	return func(h *HTTPService) { h.failOnPanic = true }
+// net/http does. It returns h, so that it can follow HTTPServer:
+//
+//	api := shepherd.HTTPServer(srv).FailOnHandlerPanic()
+//
+// Call it before the service runs: a panic in a request already being
+// served may be handled either way.
+func (h *HTTPService) FailOnHandlerPanic() *HTTPService {
+	h.failOnPanic.Store(true)
+	return h
 }
 
 // Panics returns how many handler calls of the server panicked or called
@@ -66,13 +69,13 @@ func (h *HTTPService) recovering(next http.Handler) http.Handler {
 			// one that hears of it after the 500 is not a lost report.
 			h.failed(r.Context(), err)
 			h.answer500(pw)
-			if h.failOnPanic || goexit {
+			if h.failOnPanic.Load() || goexit {
 				// The server closes next, or runtime.Goexit goes on
 				// unwinding past net/http, which then never finishes the
 				// response: the answer must be on its way first.
 				_ = http.NewResponseController(pw.ResponseWriter).Flush()
 			}
-			if h.failOnPanic {
+			if h.failOnPanic.Load() {
 				h.close()
 			}
 			if pw.wrote {
@@ -135,7 +138,7 @@ func (h *HTTPService) failed(ctx context.Context, err error) {
 	sc := h.scope
 	h.mu.Unlock()
 	switch {
-	case h.failOnPanic:
+	case h.failOnPanic.Load():
 		h.setFailErr(err) // the caller closes the server, and Run returns it
 	case sc != nil && sc.ev != nil:
 		sc.ev.failed(ctx, errPath(err), err)
@@ -179,7 +182,7 @@ func (h *HTTPService) connStateHook(hook func(net.Conn, http.ConnState)) func(ne
 		defer func() {
 			if r := recover(); r != nil {
 				h.failed(context.Background(), newPanicError(h.path()+" (ConnState hook)", r))
-				if h.failOnPanic {
+				if h.failOnPanic.Load() {
 					h.closeSoon()
 				}
 			}

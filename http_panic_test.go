@@ -84,15 +84,15 @@ func (l *httpEvents) await(t *testing.T, what string, cond func([]shepherd.Event
 	}
 }
 
-// panicked waits for the n-th EventPanicked reported for path and returns
+// panicked waits for the n-th panic event reported for path and returns
 // its *PanicError.
 func (l *httpEvents) panicked(t *testing.T, path string, n int) *shepherd.PanicError {
 	t.Helper()
 	var pe *shepherd.PanicError
-	l.await(t, fmt.Sprintf("EventPanicked #%d for %q", n, path), func(evs []shepherd.Event) bool {
+	l.await(t, fmt.Sprintf("panic event #%d for %q", n, path), func(evs []shepherd.Event) bool {
 		seen := 0
 		for _, e := range evs {
-			if e.Kind == shepherd.EventPanicked && e.Path == path && errors.As(e.Err, &pe) {
+			if e.State == shepherd.StateFailed && e.Path == path && errors.As(e.Err, &pe) {
 				if seen++; seen == n {
 					return true
 				}
@@ -103,12 +103,12 @@ func (l *httpEvents) panicked(t *testing.T, path string, n int) *shepherd.PanicE
 	return pe
 }
 
-// failed waits for an EventFailed for path whose error is target.
+// failed waits for a failure event for path whose error is target.
 func (l *httpEvents) failed(t *testing.T, path string, target error) {
 	t.Helper()
-	l.await(t, fmt.Sprintf("EventFailed for %q with %v", path, target), func(evs []shepherd.Event) bool {
+	l.await(t, fmt.Sprintf("failure event for %q with %v", path, target), func(evs []shepherd.Event) bool {
 		for _, e := range evs {
-			if e.Kind == shepherd.EventFailed && e.Path == path && errors.Is(e.Err, target) {
+			if e.State == shepherd.StateFailed && e.Path == path && errors.Is(e.Err, target) {
 				return true
 			}
 		}
@@ -118,9 +118,7 @@ func (l *httpEvents) failed(t *testing.T, path string, target error) {
 
 func runServer(t *testing.T, sup *shepherd.Supervisor, api *shepherd.HTTPService) (stop func() error) {
 	t.Helper()
-	if err := sup.Add("api", api); err != nil {
-		t.Fatal(err)
-	}
+	sup.Add("api", api)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- sup.Run(ctx) }()
@@ -217,7 +215,7 @@ func TestHTTPRoutePanicReachesSlowSink(t *testing.T) {
 	var evs httpEvents
 	gate := make(chan struct{})
 	hook := func(e shepherd.Event) {
-		if e.Kind == shepherd.EventPanicked {
+		if _, ok := e.Err.(*shepherd.PanicError); ok && e.State == shepherd.StateFailed {
 			<-gate
 		}
 		evs.add(e)
@@ -249,7 +247,7 @@ func TestHTTPRoutePanicReachesSlowSink(t *testing.T) {
 
 func TestHTTPHandlerPanicFailsServerWhenAsked(t *testing.T) {
 	defer shepherdtest.VerifyNone(t)
-	api := shepherd.HTTPServer(&http.Server{Addr: "127.0.0.1:0", Handler: panicky(), ReadHeaderTimeout: 5 * time.Second}, shepherd.FailOnHandlerPanic())
+	api := shepherd.HTTPServer(&http.Server{Addr: "127.0.0.1:0", Handler: panicky(), ReadHeaderTimeout: 5 * time.Second}).FailOnHandlerPanic()
 	stop := runServer(t, shepherd.NewSupervisor("app"), api)
 	client := &http.Client{Transport: &http.Transport{}}
 	defer client.CloseIdleConnections()
@@ -283,7 +281,7 @@ func TestHTTPFailOnHandlerPanicClosesTheServer(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := &http.Server{Addr: "127.0.0.1:0", Handler: panicky(), ReadHeaderTimeout: 5 * time.Second, ConnState: tc.connState}
-			api := shepherd.HTTPServer(srv, shepherd.FailOnHandlerPanic())
+			api := shepherd.HTTPServer(srv).FailOnHandlerPanic()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			done := make(chan error, 1)

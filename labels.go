@@ -4,21 +4,17 @@ import (
 	"context"
 	"fmt"
 	"runtime/pprof"
+
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
-// LabelPath is the pprof label key under which every goroutine started by
-// shepherd records the path of its owner, such as "app/api/fetch users".
-// Goroutines started from inside a task with a plain go statement inherit
-// the label, so `go tool pprof -tagfocus` and goroutine dumps can attribute
-// them too.
-const LabelPath = "shepherd.path"
+// labelPath is the pprof label key of a goroutine's owner; see
+// goroutines.Label.
+const labelPath = goroutines.Label
 
-// LabelTree is the pprof label key under which every goroutine of a
-// supervisor tree records the tree's identity, set once by the root
-// supervisor's Run and inherited like LabelPath. Two trees whose paths are
-// equal (two supervisors both called "app") have different identities, so
-// neither waits for, or reports, the other's goroutines.
-const LabelTree = "shepherd.tree"
+// labelTree is the pprof label key of a goroutine's tree; see
+// goroutines.TreeLabel.
+const labelTree = goroutines.TreeLabel
 
 // newTreeID returns an identity for a root supervisor's tree: the
 // supervisor's address, unique among the supervisors alive, which is all
@@ -27,7 +23,7 @@ func newTreeID(s *Supervisor) string { return fmt.Sprintf("%p", s) }
 
 // treeContext gives ctx the tree label of a root supervisor.
 func treeContext(ctx context.Context, id string) context.Context {
-	return pprof.WithLabels(ctx, pprof.Labels(LabelTree, id))
+	return pprof.WithLabels(ctx, pprof.Labels(labelTree, id))
 }
 
 // scopeKey is the context key under which a task's scope travels, so that a
@@ -73,7 +69,7 @@ func joinPath(parent, name string) string {
 // fresh goroutine each extra frame touches cold stack.
 func scopedContext(parent context.Context, s *scope) context.Context {
 	ctx := context.WithValue(parent, scopeKey{}, s)
-	return pprof.WithLabels(ctx, pprof.Labels(LabelPath, s.path))
+	return pprof.WithLabels(ctx, pprof.Labels(labelPath, s.path))
 }
 
 // taskContext is scopedContext for a caller that does not know the
@@ -132,7 +128,7 @@ func (c *taskCap) release() {
 }
 
 // treeID returns the identity of the tree s runs in, "" before its first
-// Run: what its goroutines carry under LabelTree.
+// Run: what its goroutines carry under labelTree.
 func (s *Supervisor) treeID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()

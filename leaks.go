@@ -1,48 +1,14 @@
 package shepherd
 
 import (
-	"bytes"
-	"runtime/pprof"
 	"strconv"
+
+	"github.com/shepherd-go/shepherd/goroutines"
 )
-
-// leakProfile is the runtime profile of goroutines the garbage collector
-// proved can never run again. It exists only in binaries built with Go
-// 1.26's GOEXPERIMENT=goroutineleakprofile, which is how a running program
-// tells whether it can ask.
-const leakProfile = "goroutineleak"
-
-// LeakedGoroutines returns the goroutines the runtime proved leaked:
-// blocked on a channel, mutex or wait group that no goroutine still
-// running can reach, so they will never wake. Each keeps the pprof labels
-// of the goroutine that started it, and so its shepherd owner in Path.
-//
-// ok is false when the binary was built without
-// GOEXPERIMENT=goroutineleakprofile: the runtime offers no such proof
-// then, and a goroutine that looks blocked may yet wake.
-//
-// It runs a garbage collection to find them, so it costs what
-// runtime.GC costs: call it from reports and debug pages, not hot paths.
-func LeakedGoroutines() (leaked []GoroutineStack, ok bool) {
-	p := pprof.Lookup(leakProfile)
-	if p == nil {
-		return nil, false
-	}
-	var buf bytes.Buffer
-	if err := p.WriteTo(&buf, 1); err != nil {
-		return nil, false
-	}
-	return parseGoroutineProfile(&buf), true
-}
-
-// LeakProfileAvailable reports whether the binary was built with
-// GOEXPERIMENT=goroutineleakprofile, so that LeakedGoroutines can prove
-// leaks. It is cheap.
-func LeakProfileAvailable() bool { return pprof.Lookup(leakProfile) != nil }
 
 // stackKey identifies a set of goroutines by owner and stack, to match the
 // leak profile's entries with the goroutine profile's.
-func stackKey(g GoroutineStack) string {
+func stackKey(g goroutines.Stack) string {
 	b := []byte(g.Path)
 	for _, f := range g.Frames {
 		b = append(b, 0)
@@ -57,8 +23,8 @@ func stackKey(g GoroutineStack) string {
 // markLeaked sets Leaked on each stack of the groups to the number of its
 // goroutines the runtime proved leaked, when the binary can tell; it reads
 // the leak profile once for all of them. It reports whether it could.
-func markLeaked(groups ...[]GoroutineStack) bool {
-	leaked, ok := LeakedGoroutines()
+func markLeaked(groups ...[]goroutines.Stack) bool {
+	leaked, ok := goroutines.Leaked()
 	if !ok {
 		return false
 	}
@@ -78,8 +44,8 @@ func markLeaked(groups ...[]GoroutineStack) bool {
 }
 
 // markLeakedIn is markLeaked for stacks grouped by owner.
-func markLeakedIn(byOwner map[string][]GoroutineStack) {
-	groups := make([][]GoroutineStack, 0, len(byOwner))
+func markLeakedIn(byOwner map[string][]goroutines.Stack) {
+	groups := make([][]goroutines.Stack, 0, len(byOwner))
 	for _, gs := range byOwner {
 		groups = append(groups, gs)
 	}
@@ -88,7 +54,7 @@ func markLeakedIn(byOwner map[string][]GoroutineStack) {
 
 // leakNote is what a stuck report adds to a set of goroutines of which
 // some are proven leaked.
-func leakNote(g GoroutineStack) string {
+func leakNote(g goroutines.Stack) string {
 	switch g.Leaked {
 	case 0:
 		return ""

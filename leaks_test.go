@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shepherd-go/shepherd"
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
 // leakChildEnv marks the child process of TestProvenLeaks, which leaks
@@ -28,7 +29,7 @@ func TestProvenLeaks(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "--- PASS: TestProvenLeaksChild") {
 		t.Fatalf("child: %v\n%s", err, out)
 	}
-	if shepherd.LeakProfileAvailable() {
+	if goroutines.LeakProfileAvailable() {
 		t.Log("built with GOEXPERIMENT=goroutineleakprofile: leaks proven")
 	}
 }
@@ -44,7 +45,7 @@ func TestProvenLeaksChild(t *testing.T) {
 	if os.Getenv(leakChildEnv) != "1" {
 		t.Skip("run by TestProvenLeaks")
 	}
-	proven := shepherd.LeakProfileAvailable()
+	proven := goroutines.LeakProfileAvailable()
 
 	t.Run("debug page", func(t *testing.T) {
 		// The leaked goroutines outlive app/api, so the stop reports them

@@ -34,13 +34,15 @@ func TestAddDuringStartRunsServiceOnce(t *testing.T) {
 		errc := make(chan error, 1)
 		go func() { errc <- sup.Run(context.Background()) }()
 		spinUntil(t, func() bool { return sup.Snapshot().State == shepherd.StateRunning })
-		sup.Add("added", shepherd.ServiceFunc(func(ctx context.Context) error {
+		if err := sup.StartService("added", shepherd.ServiceFunc(func(ctx context.Context) error {
 			starts.Add(1)
 			running.Add(1)
 			defer running.Add(-1)
 			<-ctx.Done()
 			return nil
-		}))
+		})); err != nil {
+			t.Fatalf("try %d: StartService while running = %v; want nil", i, err)
+		}
 		spinUntil(t, func() bool { return sup.Snapshot().Children[1].State == shepherd.StateRunning })
 		sup.Stop(context.Background())
 		if err := <-errc; err != nil {
@@ -82,12 +84,12 @@ func TestNoSpinWhileServiceStarts(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			sup := shepherd.NewSupervisor("app")
 			sup.Add("oneshot", shepherd.ServiceFunc(func(ctx context.Context) error { return nil }))
-			sup.Add("slow", shepherd.ReadyFunc(func(ctx context.Context) error {
+			sup.Add("slow", shepherd.ServiceFunc(func(ctx context.Context) error {
 				time.Sleep(time.Second) // warming up
 				shepherd.Ready(ctx)
 				<-ctx.Done()
 				return nil
-			}))
+			}), shepherd.AwaitReady(30*time.Second))
 			errc := make(chan error, 1)
 			go func() { errc <- sup.Run(context.Background()) }()
 			time.Sleep(2 * time.Second)
@@ -114,7 +116,7 @@ func TestNestedStartFailureStopsParentStart(t *testing.T) {
 			time.Sleep(time.Second)
 			return errBoom
 		}))
-		inner.Add("b", shepherd.ReadyFunc(func(ctx context.Context) error {
+		inner.Add("b", shepherd.ServiceFunc(func(ctx context.Context) error {
 			select { // still warming up when a fails
 			case <-ctx.Done():
 				return nil
@@ -123,11 +125,11 @@ func TestNestedStartFailureStopsParentStart(t *testing.T) {
 			shepherd.Ready(ctx)
 			<-ctx.Done()
 			return nil
-		}))
+		}), shepherd.AwaitReady(30*time.Second))
 		var j journal
 		sup := shepherd.NewSupervisor("app")
 		sup.Add("inner", inner)
-		sup.Add("next", recorded(&j, "next"))
+		sup.Add("next", recorded(&j, "next"), shepherd.AwaitReady(30*time.Second))
 		err := sup.Run(context.Background())
 		var te *shepherd.TaskError
 		if !errors.Is(err, errBoom) || !errors.As(err, &te) || te.Path != "app/inner/a" {
@@ -143,7 +145,7 @@ func TestStopBeforeRunAppliesOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var j journal
 		sup := shepherd.NewSupervisor("app")
-		sup.Add("a", recorded(&j, "a"))
+		sup.Add("a", recorded(&j, "a"), shepherd.AwaitReady(30*time.Second))
 		sup.Stop(context.Background())
 		// A second Stop, say from a deferred cleanup, returns at once.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -184,14 +186,15 @@ func (l lateRun) Run(ctx context.Context) error {
 
 func (l lateRun) Stop(ctx context.Context) error {
 	defer close(l.stopped)
-	return l.Supervisor.Stop(ctx)
+	l.Supervisor.Stop(ctx)
+	return nil
 }
 
 func TestParentStopBeforeNestedRunIsClean(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var j journal
 		inner := shepherd.NewSupervisor("inner")
-		inner.Add("svc", recorded(&j, "svc"))
+		inner.Add("svc", recorded(&j, "svc"), shepherd.AwaitReady(30*time.Second))
 		sup := shepherd.NewSupervisor("app")
 		sup.Add("inner", lateRun{inner, make(chan struct{})})
 		errc := make(chan error, 1)
@@ -306,11 +309,11 @@ func TestGoexitInHookDoesNotBreakRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var j journal
 		sup := shepherd.NewSupervisor("app", shepherd.OnEvent(func(e shepherd.Event) {
-			if e.Kind == shepherd.EventReady {
+			if e.State == shepherd.StateRunning {
 				runtime.Goexit() // t.FailNow in a test's hook
 			}
 		}))
-		sup.Add("s", recorded(&j, "s"))
+		sup.Add("s", recorded(&j, "s"), shepherd.AwaitReady(30*time.Second))
 		errc := make(chan error, 1)
 		go func() { errc <- sup.Run(context.Background()) }()
 		synctest.Wait()

@@ -14,6 +14,8 @@ import (
 	"syscall"
 
 	"go.uber.org/multierr"
+
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
 // Exit codes returned by Main, for orchestrators and scripts.
@@ -26,49 +28,18 @@ const (
 	// ExitStuck: the service stopped, but some part of it did not return
 	// within its shutdown budget (a *StuckError).
 	ExitStuck = 3
-	// ExitForced is added to the signal number when a second signal forced
+	// exitForced is added to the signal number when a second signal forced
 	// Main to return before the shutdown finished: 130 for SIGINT, 143 for
 	// SIGTERM, the shell's convention for "killed by a signal".
-	ExitForced = 128
+	exitForced = 128
 )
 
-// A MainOption configures Main.
-type MainOption func(*mainConfig)
-
+// mainConfig holds what Main fixes and its tests vary (export_test.go):
+// the signals, the logger of the outcome and where the stuck report goes.
 type mainConfig struct {
 	signals []os.Signal
 	log     *slog.Logger
 	report  io.Writer
-}
-
-// Signals sets the signals that stop the service (SIGINT and SIGTERM if
-// unset).
-func Signals(sig ...os.Signal) MainOption {
-	if len(sig) == 0 {
-		// signal.Notify with no signals relays every signal, so a terminal
-		// resize would stop the program.
-		panic("shepherd: Signals(): no signals given; omit the option to stop on SIGINT and SIGTERM")
-	}
-	return func(c *mainConfig) { c.signals = sig }
-}
-
-// MainLogger sets where Main logs the outcome; without it Main uses the
-// Supervisor's Logger, if svc is a Supervisor that has one, else
-// slog.Default(). Stuck reports, which are many lines of stacks, are
-// written to os.Stderr as plain text.
-func MainLogger(l *slog.Logger) MainOption {
-	return func(c *mainConfig) { c.log = l }
-}
-
-// MainReport sets where Main writes, as plain text, the stuck report of a
-// shutdown that did not finish within its budget and the stacks of the
-// goroutines still running when a second signal forced the exit; without
-// it they go to os.Stderr.
-func MainReport(w io.Writer) MainOption {
-	if w == nil {
-		panic("shepherd: MainReport(nil): pass a writer, or omit the option to report to os.Stderr")
-	}
-	return func(c *mainConfig) { c.report = w }
 }
 
 // Main runs svc until it returns or the process receives SIGINT or SIGTERM,
@@ -91,13 +62,23 @@ func MainReport(w io.Writer) MainOption {
 // process. The tree is read with Snapshot every 100 ms, so READY=1 and
 // STATUS= follow the tree by at most that. A svc that is not a *Supervisor
 // is reported ready as soon as Main runs it.
-func Main(svc Service, opts ...MainOption) int {
+//
+// Main logs the outcome to the Supervisor's Logger, if svc is a Supervisor
+// that has one, else to slog.Default(). The stuck report of a shutdown
+// that did not finish within its budget, and the stacks of the goroutines
+// still running when a second signal forced the exit, are many lines of
+// plain text: they go to os.Stderr, where orchestrators collect them. A
+// program that stops on other signals, or wants the report elsewhere,
+// runs sup.Run under its own signal.NotifyContext and prints the
+// *StuckError's Report itself.
+func Main(svc Service) int {
+	return runMain(svc, mainConfig{signals: []os.Signal{os.Interrupt, syscall.SIGTERM}, report: os.Stderr})
+}
+
+// runMain is Main with its settings.
+func runMain(svc Service, cfg mainConfig) int {
 	if svc == nil {
 		panic("shepherd: Main(nil): pass the service (usually a *Supervisor) to run")
-	}
-	cfg := mainConfig{signals: []os.Signal{os.Interrupt, syscall.SIGTERM}, report: os.Stderr}
-	for _, o := range opts {
-		o(&cfg)
 	}
 	log := cfg.log
 	if log == nil {
@@ -125,11 +106,11 @@ func Main(svc Service, opts ...MainOption) int {
 			// It carries the tree's identity, which Run gives the tree
 			// (newTreeID), since the debug page and the sampler match
 			// goroutines to their own tree only.
-			setLabels(pprof.WithLabels(ctx, pprof.Labels(LabelPath, sup.name, LabelTree, newTreeID(sup))))
+			setLabels(pprof.WithLabels(ctx, pprof.Labels(labelPath, sup.name, labelTree, newTreeID(sup))))
 		}
 		var err error = &TaskError{Path: "main", Err: ErrGoexit} // replaced unless svc.Run calls runtime.Goexit
 		defer func() { errc <- err }()
-		err = Catch("main", func() error { return svc.Run(ctx) })
+		err = catch("main", func() error { return svc.Run(ctx) })
 		if err != nil && echoes(ctx, err) {
 			err = nil
 		}
@@ -148,7 +129,7 @@ func Main(svc Service, opts ...MainOption) int {
 	case sig := <-sigs:
 		log.Error("shepherd: second signal received, exiting before the shutdown finished", "signal", sig.String())
 		_, _ = fmt.Fprint(cfg.report, ownedReport())
-		code := ExitForced
+		code := exitForced
 		if s, ok := sig.(syscall.Signal); ok {
 			code += int(s)
 		}
@@ -182,15 +163,15 @@ func exitCode(log *slog.Logger, report io.Writer, err error) int {
 // ownedReport lists the goroutines that carry a shepherd path, each stack
 // once, under the path it carries.
 func ownedReport() string {
-	var owned []GoroutineStack
+	var owned []goroutines.Stack
 	n := 0
-	for _, g := range Goroutines() {
+	for _, g := range goroutines.All() {
 		if g.Path != "" {
 			owned = append(owned, g)
 			n += g.Count
 		}
 	}
-	slices.SortStableFunc(owned, func(a, b GoroutineStack) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortStableFunc(owned, func(a, b goroutines.Stack) int { return strings.Compare(a.Path, b.Path) })
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d %s owned by the tree still running\n\n", n, plural(n, "goroutine", "goroutines"))
 	writeStacks(&b, owned)

@@ -17,8 +17,8 @@ import (
 func TestMainSIGTERMDrainsAndReturnsZero(t *testing.T) {
 	var j journal
 	sup := shepherd.NewSupervisor("app")
-	sup.Add("a", recorded(&j, "a"))
-	sup.Add("b", recorded(&j, "b"))
+	sup.Add("a", recorded(&j, "a"), shepherd.AwaitReady(30*time.Second))
+	sup.Add("b", recorded(&j, "b"), shepherd.AwaitReady(30*time.Second))
 	code := make(chan int)
 	go func() { code <- shepherd.Main(sup) }()
 	eventually(t, func() bool { return slices.Equal(j.get(), []string{"start a", "start b"}) })
@@ -47,7 +47,7 @@ func TestMainSecondSignalForcesReturn(t *testing.T) {
 	sup.Add("workers", workers)
 	var report strings.Builder
 	code := make(chan int, 1)
-	go func() { code <- shepherd.Main(sup, shepherd.MainLogger(discard), shepherd.MainReport(&report)) }()
+	go func() { code <- shepherd.MainWith(sup, shepherd.MainLogger(discard), shepherd.MainReport(&report)) }()
 	// The signal must find the nested service running, or the stop would
 	// find nothing to wait for.
 	eventually(t, func() bool {
@@ -65,8 +65,8 @@ func TestMainSecondSignalForcesReturn(t *testing.T) {
 	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if c := <-code; c != shepherd.ExitForced+int(syscall.SIGTERM) {
-		t.Fatalf("Main() = %d; want %d", c, shepherd.ExitForced+int(syscall.SIGTERM))
+	if c := <-code; c != 128+int(syscall.SIGTERM) {
+		t.Fatalf("Main() = %d; want %d", c, 128+int(syscall.SIGTERM))
 	}
 	// The stubborn service's stack is listed once, under its own path,
 	// not again under each supervisor above it.
@@ -114,7 +114,7 @@ func TestMainEchoOfSignalExitsZero(t *testing.T) {
 			started := make(chan struct{})
 			code := make(chan int)
 			go func() {
-				code <- shepherd.Main(shepherd.ServiceFunc(func(ctx context.Context) error {
+				code <- shepherd.MainWith(shepherd.ServiceFunc(func(ctx context.Context) error {
 					close(started)
 					<-ctx.Done()
 					return tc.result(ctx)
@@ -134,7 +134,7 @@ func TestMainEchoOfSignalExitsZero(t *testing.T) {
 func TestMainReportsGoexit(t *testing.T) {
 	code := make(chan int, 1)
 	go func() {
-		code <- shepherd.Main(shepherd.ServiceFunc(func(ctx context.Context) error {
+		code <- shepherd.MainWith(shepherd.ServiceFunc(func(ctx context.Context) error {
 			runtime.Goexit() // t.FailNow in a test helper
 			return nil
 		}), shepherd.MainLogger(discard))

@@ -234,7 +234,7 @@ func Example_migrateSuture() {
 
 	sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(15*time.Second))
 	sup.Add("sync", shepherd.ServiceFunc(s.Serve), shepherd.Restart(shepherd.Always),
-		shepherd.WithBackoff(shepherd.Backoff{Min: time.Millisecond, Max: 10 * time.Millisecond}))
+		shepherd.Backoff{Min: time.Millisecond, Max: 10 * time.Millisecond})
 	err := sup.Run(ctx)
 	fmt.Println(s.runs.Load(), err) // suture: 3 context.Canceled
 	// Output:
@@ -254,8 +254,8 @@ func send(ctx context.Context, report string) error {
 func Example_migratePool() {
 	ctx := context.Background()
 	var spool []string // items handed back at a stop that ran out of time
-	reports := shepherd.NewPool("reports", 4, send, shepherd.QueueSize(64),
-		shepherd.OnUnprocessed(func(r string) { spool = append(spool, r) }))
+	reports := shepherd.NewPool("reports", 4, send, shepherd.QueueSize(64)).
+		OnUnprocessed(func(r string) { spool = append(spool, r) })
 	g := shepherd.NewGroup(ctx)
 	g.Go("reports", reports.Run) // under a Supervisor: sup.Add("reports", reports)
 	for _, r := range []string{"ping", "", "pong"} {

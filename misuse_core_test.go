@@ -33,8 +33,7 @@ func TestSupervisorMisuseIsNamed(t *testing.T) {
 		{"Stop(nil) on a running supervisor", func(t *testing.T) {
 			sup, stop := running(t)
 			defer stop()
-			//lint:ignore SA1012 a nil context is the misuse under test
-			sup.Stop(nil)
+			sup.Stop(nilCtx)
 		}, "Stop(nil)"},
 		{"zero Supervisor Run", func(t *testing.T) {
 			t.Errorf("Run = %v; want a panic", new(shepherd.Supervisor).Run(context.Background()))
@@ -46,7 +45,7 @@ func TestSupervisorMisuseIsNamed(t *testing.T) {
 		}, "nil *Supervisor"},
 		{"root name with a slash", func(*testing.T) { shepherd.NewSupervisor("app/x") }, `"/"`},
 		{"Backoff with a NaN jitter", func(*testing.T) {
-			shepherd.NewSupervisor("app").Add("x", blockUntilDone, shepherd.WithBackoff(shepherd.Backoff{Jitter: math.NaN()}))
+			shepherd.NewSupervisor("app").Add("x", blockUntilDone, shepherd.Backoff{Jitter: math.NaN()})
 		}, "Jitter in [0, 1]"},
 	}
 	for _, tc := range cases {
@@ -67,8 +66,7 @@ func TestStopNilLeavesSupervisorUsable(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { errc <- sup.Run(context.Background()) }()
 	spinUntil(t, func() bool { return sup.Snapshot().State == shepherd.StateRunning })
-	//lint:ignore SA1012 a nil context is the misuse under test
-	mustPanic(t, func() { sup.Stop(nil) })
+	mustPanic(t, func() { sup.Stop(nilCtx) })
 	sup.Stop(context.Background())
 	if err := <-errc; err != nil {
 		t.Fatalf("Run() = %v; want nil", err)

@@ -3,6 +3,7 @@ package shepherd_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -60,7 +61,7 @@ func TestMisuse(t *testing.T) {
 		do   func() error
 		want string
 	}{
-		// Group, Map, ForEach, Catch.
+		// Group, Map, ForEach.
 		{"NewGroup(nil)", func() error { shepherd.NewGroup(nilCtx); return nil },
 			`panic: shepherd: NewGroup(nil): nil context; pass context.Background() or the caller's context`},
 		{"Limit(0)", func() error { shepherd.NewGroup(bg, shepherd.Limit(0)); return nil },
@@ -82,8 +83,6 @@ func TestMisuse(t *testing.T) {
 		}, `panic: shepherd: Map with limit 0: limit must be at least 1; pass 1 to run the items one at a time`},
 		{"ForEach with nil fn", func() error { return shepherd.ForEach[int](bg, nil, 1, nil) },
 			`panic: shepherd: ForEach(nil fn): pass the function to call for each item`},
-		{"Catch with nil fn", func() error { return shepherd.Catch("cb", nil) },
-			`panic: shepherd: Catch("cb", nil): fn is nil; pass the function to run`},
 
 		// Supervisor.
 		{"NewSupervisor with empty name", func() error { shepherd.NewSupervisor(""); return nil },
@@ -96,29 +95,50 @@ func TestMisuse(t *testing.T) {
 			`panic: shepherd: supervisor "app": MaxTasks(0) must be at least 1; omit it for no cap`},
 		{"DrainDelay past the budget", func() error { shepherd.NewSupervisor("app", shepherd.DrainDelay(20*time.Second)); return nil },
 			`panic: shepherd: supervisor "app": DrainDelay(20s) must be at least 0 and less than the ShutdownTimeout (15s), which it is part of`},
-		{"Add a nil service", func() error { return shepherd.NewSupervisor("app").Add("api", nil) },
+		{"Add a nil service", func() error { shepherd.NewSupervisor("app").Add("api", nil); return nil },
 			`panic: shepherd: supervisor "app": Add("api", nil): pass the service to run`},
-		{"Add with an empty name", func() error { return shepherd.NewSupervisor("app").Add("", noopSvc) },
+		{"Add with an empty name", func() error { shepherd.NewSupervisor("app").Add("", noopSvc); return nil },
 			`panic: shepherd: supervisor "app": Add(""): a service name must be non-empty and contain no "/"; it becomes part of the service's path`},
 		{"Add a name twice", func() error {
 			s := shepherd.NewSupervisor("app")
 			s.Add("api", noopSvc)
-			return s.Add("api", noopSvc)
+			s.Add("api", noopSvc)
+			return nil
 		}, `panic: shepherd: supervisor "app": Add("api"): a service with that name was already added; names must be unique`},
 		{"Add with a bad Backoff", func() error {
-			return shepherd.NewSupervisor("app").Add("x", noopSvc, shepherd.WithBackoff(shepherd.Backoff{Min: time.Second, Max: time.Millisecond}))
+			shepherd.NewSupervisor("app").Add("x", noopSvc, shepherd.Backoff{Min: time.Second, Max: time.Millisecond})
+			return nil
 		}, `panic: shepherd: supervisor "app": Add("x"): invalid Backoff{Min:1s Max:1ms Jitter:0 Reset:0s}; want 0 <= Min <= Max, Jitter in [0, 1], Reset >= 0`},
 		{"Add a supervisor to itself", func() error {
 			s := shepherd.NewSupervisor("app")
-			return s.Add("self", s)
+			s.Add("self", s)
+			return nil
 		}, `panic: shepherd: supervisor "app": Add("self"): the service is this supervisor or contains it; a tree cannot hold itself`},
 		{"Add a supervisor below itself", func() error {
 			app, workers := shepherd.NewSupervisor("app"), shepherd.NewSupervisor("workers")
 			app.Add("workers", workers)
-			return workers.Add("app", app)
+			workers.Add("app", app)
+			return nil
 		}, `panic: shepherd: supervisor "workers": Add("app"): the service is this supervisor or contains it; a tree cannot hold itself`},
-		{"Add after stop", func() error { return stoppedSup.Add("late", noopSvc) },
-			`error: shepherd: supervisor "app": Add("late") after the supervisor began to stop; add services before Run, or while it runs`},
+		{"Add after stop", func() error { stoppedSup.Add("late", noopSvc); return nil },
+			`panic: shepherd: supervisor "app": Add("late") after Run or Stop was called: use StartService, whose error says whether the service will run`},
+		{"StartService after stop", func() error { return stoppedSup.StartService("late", noopSvc) },
+			`error: shepherd: supervisor "app": StartService("late") after the supervisor began to stop; add services before Run, or while it runs`},
+		{"Add while running", func() error {
+			s := shepherd.NewSupervisor("app")
+			started := make(chan struct{})
+			s.Add("wait", shepherd.ServiceFunc(func(ctx context.Context) error { close(started); <-ctx.Done(); return nil }))
+			ctx, cancel := context.WithCancel(bg)
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				_ = s.Run(ctx) // its result is not what this case checks
+			}()
+			defer func() { cancel(); <-done }()
+			<-started
+			s.Add("late", noopSvc)
+			return nil
+		}, `panic: shepherd: supervisor "app": Add("late") after Run or Stop was called: use StartService, whose error says whether the service will run`},
 		{"Run(nil)", func() error { return shepherd.NewSupervisor("app").Run(nilCtx) },
 			`panic: shepherd: supervisor "app": Run(nil): pass a context; its cancellation stops the supervisor`},
 		{"Run while running", func() error {
@@ -140,17 +160,21 @@ func TestMisuse(t *testing.T) {
 			s.Stop(bg)
 			return s.Run(bg)
 		}, `error: shepherd: supervisor "app": Stop was called before Run, so this Run starts nothing`},
-		{"Stop twice", func() error { _ = stoppedSup.Stop(bg); return stoppedSup.Stop(bg) }, `ok`},
+		{"Stop twice", func() error { stoppedSup.Stop(bg); stoppedSup.Stop(bg); return nil }, `ok`},
 		{"HTTPServer(nil)", func() error { shepherd.HTTPServer(nil); return nil },
 			`panic: shepherd: HTTPServer(nil): pass the *http.Server to run`},
-		{"HTTPServerListener(srv, nil)", func() error { shepherd.HTTPServerListener(&http.Server{}, nil); return nil },
-			`panic: shepherd: HTTPServerListener: pass a non-nil *http.Server and net.Listener`},
+		{"UseListener(nil)", func() error { shepherd.HTTPServer(&http.Server{}).UseListener(nil); return nil },
+			`panic: shepherd: HTTPService.UseListener(nil): pass the bound net.Listener, or leave the call out to bind srv.Addr`},
+		{"UseListener after Run", func() error {
+			h := shepherd.HTTPServer(&http.Server{Addr: "127.0.0.1:0"})
+			done, cancel := context.WithCancel(bg)
+			cancel()
+			_ = h.Run(done)
+			h.UseListener(dummyListener{})
+			return nil
+		}, `panic: shepherd: HTTPService.UseListener after the service ran: call it on the service HTTPServer returns, before Run`},
 		{"Main(nil)", func() error { shepherd.Main(nil); return nil },
 			`panic: shepherd: Main(nil): pass the service (usually a *Supervisor) to run`},
-		{"Signals()", func() error { shepherd.Signals(); return nil },
-			`panic: shepherd: Signals(): no signals given; omit the option to stop on SIGINT and SIGTERM`},
-		{"MainReport(nil)", func() error { shepherd.MainReport(nil); return nil },
-			`panic: shepherd: MainReport(nil): pass a writer, or omit the option to report to os.Stderr`},
 		{"Readyz(nil)", func() error { shepherd.Readyz(nil); return nil },
 			`panic: shepherd: Readyz(nil): pass the root *Supervisor`},
 		{"Livez(nil)", func() error { shepherd.Livez(nil); return nil },
@@ -165,16 +189,16 @@ func TestMisuse(t *testing.T) {
 			`panic: shepherd: NewPool("reports", nil handler): pass the function that handles each item`},
 		{"QueueSize(-1)", func() error { shepherd.NewPool("reports", 1, ok, shepherd.QueueSize(-1)); return nil },
 			`panic: shepherd: NewPool("reports"): QueueSize(-1) must not be negative; use 0 to hand items straight to the workers`},
-		{"OnUnprocessed of another type", func() error {
-			shepherd.NewPool("reports", 1, ok, shepherd.OnUnprocessed(func(s string) {}))
+		{"OnUnprocessed(nil)", func() error { shepherd.NewPool("reports", 1, ok).OnUnprocessed(nil); return nil },
+			`panic: shepherd: pool "reports": OnUnprocessed(nil): pass the function, or leave the call out`},
+		{"ItemKey(nil)", func() error { shepherd.NewPool("reports", 1, ok).ItemKey(nil); return nil },
+			`panic: shepherd: pool "reports": ItemKey(nil): pass the function, or leave the call out`},
+		{"OnUnprocessed after Submit", func() error {
+			p := shepherd.NewPool("reports", 1, ok)
+			_ = p.TrySubmit(1)
+			p.OnUnprocessed(func(int) {})
 			return nil
-		}, `panic: shepherd: NewPool("reports"): OnUnprocessed takes a func(string) but the pool's items are int; pass a func(int)`},
-		{"OnUnprocessed(nil)", func() error { shepherd.NewPool("reports", 1, ok, shepherd.OnUnprocessed[int](nil)); return nil },
-			`panic: shepherd: NewPool("reports"): OnUnprocessed(nil): pass the function, or leave the option out`},
-		{"ItemKey of another type", func() error {
-			shepherd.NewPool("reports", 1, ok, shepherd.ItemKey(func(o order) string { return "" }))
-			return nil
-		}, `panic: shepherd: NewPool("reports"): ItemKey takes a func(shepherd_test.order) string but the pool's items are int; pass a func(int) string`},
+		}, `panic: shepherd: pool "reports": OnUnprocessed after Submit or Run: call it on the pool NewPool returns, before the pool is used`},
 		{"zero Pool", func() error { return new(shepherd.Pool[int]).Submit(bg, 1) },
 			`panic: shepherd: Pool.Submit on a Pool not made by NewPool; create it with shepherd.NewPool`},
 		{"Submit(nil, item)", func() error { return shepherd.NewPool("reports", 1, ok).Submit(nilCtx, 1) },
@@ -199,3 +223,7 @@ func TestMisuse(t *testing.T) {
 		})
 	}
 }
+
+// dummyListener is a net.Listener that is never served: UseListener's
+// misuse cases panic before it is used.
+type dummyListener struct{ net.Listener }

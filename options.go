@@ -9,18 +9,24 @@ import (
 // and fx's 15 s and fits Kubernetes' default 30 s termination grace period
 // with room for a drain delay.
 const (
-	DefaultShutdownTimeout = 15 * time.Second
-	DefaultStartTimeout    = 30 * time.Second
-	DefaultMaxRestarts     = 5
-	DefaultRestartPeriod   = 30 * time.Second
+	defaultShutdownTimeout = 15 * time.Second
+	defaultMaxRestarts     = 5
+	defaultRestartPeriod   = 30 * time.Second
 )
 
-// A SupervisorOption configures a Supervisor.
-type SupervisorOption func(*supervisorConfig)
+// A SupervisorOption configures a Supervisor: MaxTasks, ShutdownTimeout,
+// Logger, OnEvent, DrainDelay, MaxRestarts, or a Strategy.
+type SupervisorOption interface {
+	applySupervisor(*supervisorConfig)
+}
+
+// supervisorOptionFunc is a SupervisorOption that sets its fields.
+type supervisorOptionFunc func(*supervisorConfig)
+
+func (f supervisorOptionFunc) applySupervisor(c *supervisorConfig) { f(c) }
 
 type supervisorConfig struct {
 	shutdownTimeout time.Duration
-	startTimeout    time.Duration
 	log             *slog.Logger
 	hook            func(Event)
 	maxRestarts     int
@@ -44,24 +50,17 @@ type supervisorConfig struct {
 // it started holds its slot meanwhile: keep n above the nesting of such
 // tasks, or use TryGo to shed load instead of waiting.
 func MaxTasks(n int) SupervisorOption {
-	return func(c *supervisorConfig) { c.maxTasks, c.maxTasksSet = n, true }
+	return supervisorOptionFunc(func(c *supervisorConfig) { c.maxTasks, c.maxTasksSet = n, true })
 }
 
 // ShutdownTimeout sets the supervisor's shutdown budget: the most time Run
-// spends stopping its services once asked to stop (DefaultShutdownTimeout
+// spends stopping its services once asked to stop (15 seconds
 // if unset). Services are stopped one at a time in reverse order, each
 // Stopper given what remains of the budget. In the last tenth of the budget
 // (at most one second) every remaining service's context is cancelled; at
 // the end of the budget Run returns a *StuckError for those still running.
 func ShutdownTimeout(d time.Duration) SupervisorOption {
-	return func(c *supervisorConfig) { c.shutdownTimeout = d }
-}
-
-// StartTimeout bounds how long the supervisor waits for a ReadySignaler to
-// call Ready before it counts the start as failed (DefaultStartTimeout if
-// unset).
-func StartTimeout(d time.Duration) SupervisorOption {
-	return func(c *supervisorConfig) { c.startTimeout = d }
+	return supervisorOptionFunc(func(c *supervisorConfig) { c.shutdownTimeout = d })
 }
 
 // Logger makes the supervisor log every event of its services, and of any
@@ -85,7 +84,7 @@ func StartTimeout(d time.Duration) SupervisorOption {
 // stop's records to be handled; a handler still blocked at the end of the
 // budget is named in a *StuckError.
 func Logger(l *slog.Logger) SupervisorOption {
-	return func(c *supervisorConfig) { c.log = l }
+	return supervisorOptionFunc(func(c *supervisorConfig) { c.log = l })
 }
 
 // OnEvent calls fn for every event of the supervisor's tree, for metrics or
@@ -101,7 +100,7 @@ func Logger(l *slog.Logger) SupervisorOption {
 // reported. fn may call Stop on the supervisor: Stop then returns without
 // waiting for Run.
 func OnEvent(fn func(Event)) SupervisorOption {
-	return func(c *supervisorConfig) { c.hook = fn }
+	return supervisorOptionFunc(func(c *supervisorConfig) { c.hook = fn })
 }
 
 // DrainDelay makes a supervisor that is asked to stop (its context done, or
@@ -116,13 +115,46 @@ func OnEvent(fn func(Event)) SupervisorOption {
 // caused by a failure does not wait: failing fast matters more then.
 // d must be less than the ShutdownTimeout.
 func DrainDelay(d time.Duration) SupervisorOption {
-	return func(c *supervisorConfig) { c.drainDelay = d }
+	return supervisorOptionFunc(func(c *supervisorConfig) { c.drainDelay = d })
 }
 
-// A ServiceOption configures one service of a Supervisor.
-type ServiceOption func(*serviceConfig)
+// A ServiceOption configures one service of a Supervisor: Restart,
+// AwaitReady, or a Backoff.
+type ServiceOption interface {
+	applyService(*serviceConfig)
+}
+
+// serviceOptionFunc is a ServiceOption that sets its fields.
+type serviceOptionFunc func(*serviceConfig)
+
+func (f serviceOptionFunc) applyService(c *serviceConfig) { f(c) }
 
 type serviceConfig struct {
 	restart RestartPolicy
 	backoff Backoff
+	await   time.Duration // AwaitReady's timeout; 0 unless given
+}
+
+// builtinReadyTimeout is how long a supervisor waits for a built-in
+// service that signals readiness (HTTPServer, Pool, Supervisor) to be
+// ready, unless AwaitReady says otherwise.
+const builtinReadyTimeout = 30 * time.Second
+
+// AwaitReady makes the supervisor wait for the service to call Ready
+// before it starts the next one, for at most d: a service that has not
+// called Ready by then, and has not returned, fails to start. Without
+// AwaitReady a service is ready as soon as its goroutine starts, except
+// HTTPServer (ready once bound), Pool (once its workers run) and
+// Supervisor (once all its services are ready), which are awaited for 30
+// seconds unless given AwaitReady. d must be positive.
+//
+// Any service can signal readiness this way, a struct with a Stop method
+// as well as a ServiceFunc:
+//
+//	sup.Add("db", db, shepherd.AwaitReady(30*time.Second)) // db's Run calls shepherd.Ready(ctx) once connected
+func AwaitReady(d time.Duration) ServiceOption {
+	if d <= 0 {
+		panic("shepherd: AwaitReady(" + d.String() + "): wait a positive time for the service to call Ready, such as 30*time.Second")
+	}
+	return serviceOptionFunc(func(c *serviceConfig) { c.await = d })
 }

@@ -53,7 +53,7 @@ func (l *ledger) interrupt(ctx context.Context) error {
 // check asserts that every accepted item was handled or handed back
 // exactly once, and that nothing else was; withReturns says whether
 // OnUnprocessed was set (without it, hand-backs are only counted).
-func (l *ledger) check(t *testing.T, s shepherd.Stats, runErr error, withReturns bool) {
+func (l *ledger) check(t *testing.T, s shepherd.PoolStats, runErr error, withReturns bool) {
 	t.Helper()
 	for id, n := range l.accepted {
 		h, r := l.handled[id], l.returned[id]
@@ -98,9 +98,9 @@ func (l *ledger) check(t *testing.T, s shepherd.Stats, runErr error, withReturns
 // totals sums the outcomes over all schedules, to show that the random
 // schedules reach every path: without hand-backs, failures and panics the
 // test would prove little.
-type totals struct{ shepherd.Stats }
+type totals struct{ shepherd.PoolStats }
 
-func (to *totals) add(s shepherd.Stats) {
+func (to *totals) add(s shepherd.PoolStats) {
 	to.Submitted += s.Submitted
 	to.Done += s.Done
 	to.Failed += s.Failed
@@ -110,9 +110,9 @@ func (to *totals) add(s shepherd.Stats) {
 }
 
 func (to *totals) check(t *testing.T) {
-	t.Logf("over all schedules: %+v", to.Stats)
+	t.Logf("over all schedules: %+v", to.PoolStats)
 	if to.Done == 0 || to.Failed == 0 || to.Panicked == 0 || to.HandedBack == 0 || to.Interrupted == 0 {
-		t.Errorf("the schedules missed a path: %+v; want some of each outcome", to.Stats)
+		t.Errorf("the schedules missed a path: %+v; want some of each outcome", to.PoolStats)
 	}
 }
 
@@ -163,7 +163,7 @@ func TestPoolConservation(t *testing.T) {
 }
 
 // timed runs the schedule on synctest's clock: handlers take 0-30ms.
-func (r conservationRun) timed(t *testing.T, seed uint64) shepherd.Stats {
+func (r conservationRun) timed(t *testing.T, seed uint64) shepherd.PoolStats {
 	l := newLedger()
 	handle := func(ctx context.Context, id int) error {
 		rnd := rand.New(rand.NewPCG(seed, uint64(id)))
@@ -182,13 +182,13 @@ func (r conservationRun) timed(t *testing.T, seed uint64) shepherd.Stats {
 		return nil
 	}
 	opts := []shepherd.PoolOption{shepherd.QueueSize(r.queue)}
-	if r.withReturns {
-		opts = append(opts, shepherd.OnUnprocessed(func(id int) { l.mark(l.returned, id) }))
-	}
 	if r.stopOnError {
 		opts = append(opts, shepherd.StopOnError())
 	}
 	pool := shepherd.NewPool("conserve", r.workers, handle, opts...)
+	if r.withReturns {
+		pool.OnUnprocessed(func(id int) { l.mark(l.returned, id) })
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := runPool(ctx, pool)
@@ -262,7 +262,7 @@ func TestPoolConservationUnderLoad(t *testing.T) {
 	goleak.VerifyNone(t)
 }
 
-func (r conservationRun) spinning(t *testing.T, seed uint64, stopAt int) shepherd.Stats {
+func (r conservationRun) spinning(t *testing.T, seed uint64, stopAt int) shepherd.PoolStats {
 	l := newLedger()
 	handle := func(ctx context.Context, id int) error {
 		rnd := rand.New(rand.NewPCG(seed, uint64(id)))
@@ -282,13 +282,13 @@ func (r conservationRun) spinning(t *testing.T, seed uint64, stopAt int) shepher
 		return nil
 	}
 	opts := []shepherd.PoolOption{shepherd.QueueSize(r.queue)}
-	if r.withReturns {
-		opts = append(opts, shepherd.OnUnprocessed(func(id int) { l.mark(l.returned, id) }))
-	}
 	if r.stopOnError {
 		opts = append(opts, shepherd.StopOnError())
 	}
 	pool := shepherd.NewPool("conserve", r.workers, handle, opts...)
+	if r.withReturns {
+		pool.OnUnprocessed(func(id int) { l.mark(l.returned, id) })
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := runPool(ctx, pool)

@@ -32,8 +32,8 @@ func within[T any](t *testing.T, ch <-chan T, what string) T {
 
 // troublesomeReturns is an OnUnprocessed that calls runtime.Goexit for
 // item 1, panics for item 2, and takes the others back.
-func troublesomeReturns(got *collector[int]) shepherd.PoolOption {
-	return shepherd.OnUnprocessed(func(x int) {
+func troublesomeReturns(got *collector[int]) func(int) {
+	return func(x int) {
 		switch x {
 		case 1:
 			runtime.Goexit()
@@ -41,7 +41,7 @@ func troublesomeReturns(got *collector[int]) shepherd.PoolOption {
 			panic("cannot take it back")
 		}
 		got.add(x)
-	})
+	}
 }
 
 // checkTroubleReported checks that Run's error reports both failures of
@@ -62,7 +62,7 @@ func TestPoolOnUnprocessedGoexitDoesNotHang(t *testing.T) {
 			close(started)
 			<-ctx.Done()
 			return ctx.Err()
-		}, shepherd.QueueSize(8), troublesomeReturns(&got))
+		}, shepherd.QueueSize(8)).OnUnprocessed(troublesomeReturns(&got))
 		for i := range 5 {
 			if err := pool.Submit(context.Background(), i); err != nil {
 				t.Fatal(err)
@@ -91,7 +91,7 @@ func TestPoolOnUnprocessedGoexitDoesNotHang(t *testing.T) {
 		var got collector[int]
 		pool := shepherd.NewPool("p", 1, func(ctx context.Context, x int) error {
 			return errBoom
-		}, shepherd.StopOnError(), shepherd.QueueSize(8), troublesomeReturns(&got))
+		}, shepherd.StopOnError(), shepherd.QueueSize(8)).OnUnprocessed(troublesomeReturns(&got))
 		for i := range 5 {
 			if err := pool.Submit(context.Background(), i); err != nil {
 				t.Fatal(err)
@@ -105,7 +105,7 @@ func TestPoolOnUnprocessedGoexitDoesNotHang(t *testing.T) {
 		if h := got.get(); !slices.Equal(h, []int{3, 4}) {
 			t.Fatalf("taken back %v; want [3 4]", h)
 		}
-		if want := (shepherd.Stats{Submitted: 5, Failed: 1, HandedBack: 4, Workers: 1}); pool.Stats() != want {
+		if want := (shepherd.PoolStats{Submitted: 5, Failed: 1, HandedBack: 4, Workers: 1}); pool.Stats() != want {
 			t.Fatalf("Stats() = %+v; want %+v", pool.Stats(), want)
 		}
 	})
@@ -119,14 +119,14 @@ func TestPoolItemKeyGoexitStillReportsTheFailure(t *testing.T) {
 			panic("boom")
 		}
 		return errBoom
-	}, shepherd.QueueSize(n), shepherd.ItemKey(func(x int) string {
+	}, shepherd.QueueSize(n)).ItemKey(func(x int) string {
 		if x%3 == 0 {
 			runtime.Goexit()
 		}
 		return fmt.Sprint("item ", x)
-	}))
+	})
 	sup := shepherd.NewSupervisor("app", shepherd.OnEvent(func(e shepherd.Event) {
-		if (e.Kind == shepherd.EventFailed || e.Kind == shepherd.EventPanicked) && strings.HasPrefix(e.Path, "app/p[") {
+		if e.State == shepherd.StateFailed && strings.HasPrefix(e.Path, "app/p[") {
 			failures.Add(1)
 		}
 	}))
@@ -208,11 +208,11 @@ func TestPoolInterruptedItemsAreHandedBackNotFailed(t *testing.T) {
 				return fmt.Errorf("send: %w", context.Cause(ctx))
 			}
 			return errBoom // a failure of its own, even now
-		}, shepherd.QueueSize(4), shepherd.OnUnprocessed(got.add))
+		}, shepherd.QueueSize(4)).OnUnprocessed(got.add)
 		logs := &recordingHandler{}
 		sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(time.Second), shepherd.Logger(slog.New(logs)),
 			shepherd.OnEvent(func(e shepherd.Event) {
-				if e.Kind == shepherd.EventFailed {
+				if e.State == shepherd.StateFailed {
 					failedPaths.add(e.Path)
 				}
 			}))
@@ -236,7 +236,7 @@ func TestPoolInterruptedItemsAreHandedBackNotFailed(t *testing.T) {
 		if !slices.Equal(h, []int{0, 1, 3}) {
 			t.Fatalf("handed back %v; want [0 1 3]: the 2 interrupted and the 1 queued", h)
 		}
-		if want := (shepherd.Stats{Submitted: 4, Failed: 1, HandedBack: 3, Interrupted: 2, Workers: 3}); pool.Stats() != want {
+		if want := (shepherd.PoolStats{Submitted: 4, Failed: 1, HandedBack: 3, Interrupted: 2, Workers: 3}); pool.Stats() != want {
 			t.Fatalf("Stats() = %+v; want %+v", pool.Stats(), want)
 		}
 		if f := failedPaths.get(); !slices.Equal(f, []string{"app/p[2]"}) {
@@ -304,7 +304,7 @@ func TestPoolNoItemStartsOnceRunsContextIsDone(t *testing.T) {
 				cancel()
 			}
 			return nil
-		}, shepherd.QueueSize(2), shepherd.OnUnprocessed(got.add))
+		}, shepherd.QueueSize(2)).OnUnprocessed(got.add)
 		if err := pool.Submit(context.Background(), 0); err != nil {
 			t.Fatal(err)
 		}
@@ -330,7 +330,7 @@ func TestPoolNoItemStartsOnceRunsContextIsDone(t *testing.T) {
 // drain that Stop starts may finish before Run looks.
 func TestPoolRunsContextFirstWins(t *testing.T) {
 	for round := range 500 {
-		pool := shepherd.NewPool("p", 2, func(context.Context, int) error { return nil }, shepherd.OnUnprocessed(func(int) {}))
+		pool := shepherd.NewPool("p", 2, func(context.Context, int) error { return nil }).OnUnprocessed(func(int) {})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := runPool(ctx, pool)
 		if err := pool.Submit(context.Background(), 1); err != nil {

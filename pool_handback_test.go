@@ -25,14 +25,12 @@ func TestPoolOnUnprocessedFailureHandsBackTheRest(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var back collector[int]
-			pool := shepherd.NewPool("p", 1, func(ctx context.Context, x int) error { return nil },
-				shepherd.QueueSize(5),
-				shepherd.OnUnprocessed(func(x int) {
-					if x == 1 {
-						tc.fail()
-					}
-					back.add(x)
-				}))
+			pool := shepherd.NewPool("p", 1, func(ctx context.Context, x int) error { return nil }, shepherd.QueueSize(5)).OnUnprocessed(func(x int) {
+				if x == 1 {
+					tc.fail()
+				}
+				back.add(x)
+			})
 			for i := range 5 {
 				if err := pool.Submit(context.Background(), i); err != nil {
 					t.Fatal(err)
@@ -69,12 +67,12 @@ func TestPoolOnUnprocessedPanicWhileWorkersBusy(t *testing.T) {
 		close(started)
 		<-release // ignores the stop's cancellation
 		return nil
-	}, shepherd.QueueSize(4), shepherd.OnUnprocessed(func(x int) {
+	}, shepherd.QueueSize(4)).OnUnprocessed(func(x int) {
 		if x == 1 {
 			panic("cannot take it back")
 		}
 		back.add(x)
-	}))
+	})
 	for i := range 4 {
 		if err := pool.Submit(context.Background(), i); err != nil {
 			t.Fatal(err)

@@ -28,6 +28,8 @@ func TestPoolMisuse(t *testing.T) {
 		{"QueueSize(1<<50)", func() error { shepherd.NewPool("reports", 1, ok, shepherd.QueueSize(1<<50)); return nil },
 			`panic: shepherd: NewPool("reports"): QueueSize(1125899906842624) would allocate 32 bytes per item at once, more than 1 GiB; ` +
 				`size the queue so that a full one drains within the shutdown budget`},
+		{"nil PoolOption", func() error { shepherd.NewPool("reports", 1, ok, nil); return nil },
+			`panic: shepherd: NewPool("reports"): a nil PoolOption; pass QueueSize or StopOnError, or leave it out`},
 		{"name with a slash", func() error { shepherd.NewPool("a/b", 1, ok); return nil },
 			`panic: shepherd: NewPool("a/b"): a name must not contain "/", which separates the names in a path; ` +
 				`name the pool after its work, like "reports", and let the tree it runs in give it its path`},

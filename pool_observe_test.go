@@ -35,7 +35,7 @@ func TestPoolObserveTimesQueueAndHandler(t *testing.T) {
 			return nil
 		})
 		obs := &itemTimes{}
-		pool.Observe(obs)
+		pool.Observe(obs.ObserveItem)
 		for i := range 2 {
 			if err := pool.TrySubmit(i); err != nil {
 				t.Fatal(err)
@@ -61,11 +61,11 @@ type panickyObserver struct{}
 
 func (panickyObserver) ObserveItem(string, time.Duration, time.Duration) { panic("observer bug") }
 
-// TestPoolObserverPanicIsTheItemsPanic: a panic in the observer is
+// TestPoolObserveHookPanicIsTheItemsPanic: a panic in the observer is
 // contained and counted once, as the item's panic; nothing is lost.
-func TestPoolObserverPanicIsTheItemsPanic(t *testing.T) {
+func TestPoolObserveHookPanicIsTheItemsPanic(t *testing.T) {
 	pool := shepherd.NewPool("reports", 1, func(ctx context.Context, n int) error { return nil })
-	pool.Observe(panickyObserver{})
+	pool.Observe(panickyObserver{}.ObserveItem)
 	for i := range 3 {
 		if err := pool.TrySubmit(i); err != nil {
 			t.Fatal(err)
@@ -95,7 +95,7 @@ func BenchmarkPoolObserved(b *testing.B) {
 			for b.Loop() {
 				pool := shepherd.NewPool("bench", benchWorkers, tiny, shepherd.QueueSize(benchQueue))
 				if observed {
-					pool.Observe(nopObserver{})
+					pool.Observe(nopObserver{}.ObserveItem)
 				}
 				done := make(chan error, 1)
 				go func() { done <- pool.Run(context.Background()) }()
@@ -127,7 +127,7 @@ func TestPoolObserveSkipsItemsAcceptedBefore(t *testing.T) {
 		}
 		time.Sleep(2 * time.Second)
 		obs := &itemTimes{}
-		pool.Observe(obs)
+		pool.Observe(obs.ObserveItem)
 		time.Sleep(time.Second)
 		if err := pool.TrySubmit(2); err != nil {
 			t.Fatal(err)

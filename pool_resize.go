@@ -169,7 +169,7 @@ func (p *Pool[T]) retire(w *workerStats) {
 // the workers asked for, the counters of workers started by Resize, and
 // the weight held. It is called after Stats read the first workers'
 // counters, and before it reads the queue.
-func (p *Pool[T]) sizeStats(s *Stats) {
+func (p *Pool[T]) sizeStats(s *PoolStats) {
 	rs := &p.size
 	rs.mu.Lock()
 	s.Workers = p.sizeLocked()
@@ -189,7 +189,7 @@ func (p *Pool[T]) queued() int64 {
 
 // capacityFacts are what the debug page shows of a pool's size and, when
 // it is weighted, of the weight it holds.
-func capacityFacts(st *Stats) []debugFact {
+func capacityFacts(st *PoolStats) []debugFact {
 	fs := []debugFact{{"workers", strconv.Itoa(st.Workers)}}
 	if st.Weight != 0 {
 		fs = append(fs, debugFact{"weight", strconv.FormatInt(st.Weight, 10)})

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/shepherd-go/shepherd"
+
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
 // shrinkIntoFullQueue runs a pool of two workers whose queue of one is
@@ -15,7 +17,7 @@ import (
 // goroutine carries it. It returns once that goroutine waits to send,
 // with that goroutine's stack, and a function that releases the items and
 // checks that the pool handled all three and stopped.
-func shrinkIntoFullQueue(t *testing.T) (*shepherd.Pool[int], shepherd.GoroutineStack, func()) {
+func shrinkIntoFullQueue(t *testing.T) (*shepherd.Pool[int], goroutines.Stack, func()) {
 	t.Helper()
 	g := newGate()
 	pool := shepherd.NewPool("reports", 2, g.handle, shepherd.QueueSize(1))
@@ -48,8 +50,8 @@ func shrinkIntoFullQueue(t *testing.T) (*shepherd.Pool[int], shepherd.GoroutineS
 		}
 		return false
 	})
-	var carrier shepherd.GoroutineStack
-	for _, s := range shepherd.Goroutines() {
+	var carrier goroutines.Stack
+	for _, s := range goroutines.All() {
 		if hasFrame(s, ").shrink.func") {
 			carrier = s
 		}
@@ -82,7 +84,7 @@ func TestResizeCarrierIsThePools(t *testing.T) {
 }
 
 // hasFrame reports whether s has a frame whose function contains fn.
-func hasFrame(s shepherd.GoroutineStack, fn string) bool {
+func hasFrame(s goroutines.Stack, fn string) bool {
 	for _, f := range s.Frames {
 		if strings.Contains(f.Function, fn) {
 			return true

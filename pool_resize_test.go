@@ -190,14 +190,14 @@ func TestPoolResizeConservation(t *testing.T) {
 			total.add(r.resizing(t, uint64(seed), stopAt, weighted))
 		})
 	}
-	t.Logf("over all schedules: %+v", total.Stats)
+	t.Logf("over all schedules: %+v", total.PoolStats)
 	if total.Done == 0 || total.Failed == 0 || total.Panicked == 0 || total.HandedBack == 0 {
-		t.Errorf("the schedules missed a path: %+v", total.Stats)
+		t.Errorf("the schedules missed a path: %+v", total.PoolStats)
 	}
 	goleak.VerifyNone(t)
 }
 
-func (r conservationRun) resizing(t *testing.T, seed uint64, stopAt int, weighted bool) shepherd.Stats {
+func (r conservationRun) resizing(t *testing.T, seed uint64, stopAt int, weighted bool) shepherd.PoolStats {
 	l := newLedger()
 	handle := func(ctx context.Context, id int) error {
 		for range id % 13 {
@@ -215,14 +215,13 @@ func (r conservationRun) resizing(t *testing.T, seed uint64, stopAt int, weighte
 		}
 		return nil
 	}
-	opts := []shepherd.PoolOption{shepherd.QueueSize(r.queue)}
+	pool := shepherd.NewPool("conserve", r.workers, handle, shepherd.QueueSize(r.queue))
 	if r.withReturns {
-		opts = append(opts, shepherd.OnUnprocessed(func(id int) { l.mark(l.returned, id) }))
+		pool.OnUnprocessed(func(id int) { l.mark(l.returned, id) })
 	}
 	if weighted {
-		opts = append(opts, shepherd.ItemWeight(func(id int) int64 { return int64(id % 7) }), shepherd.MaxWeight(12))
+		pool.MaxWeight(12, func(id int) int64 { return int64(id % 7) })
 	}
-	pool := shepherd.NewPool("conserve", r.workers, handle, opts...)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := runPool(ctx, pool)

@@ -2,7 +2,7 @@ package shepherd
 
 import "sync/atomic"
 
-// Stats counts what a Pool did with the items it was given. Every item
+// PoolStats counts what a Pool did with the items it was given. Every item
 // Submit or TrySubmit accepted is, at any moment, in exactly one of Queued,
 // InFlight, Done, Failed, Panicked and HandedBack, so once Run has
 // returned:
@@ -12,7 +12,7 @@ import "sync/atomic"
 // While the pool runs the counters are read one after the other, not as
 // one atomic snapshot, so an item moving at that instant may be counted
 // in its old place or its new one.
-type Stats struct {
+type PoolStats struct {
 	// Submitted counts the items accepted by Submit and TrySubmit.
 	Submitted int64 `json:"submitted"`
 	// Queued counts accepted items not yet taken by a worker.
@@ -41,7 +41,7 @@ type Stats struct {
 	// (pool_resize.go).
 	Workers int `json:"workers"`
 	// Weight is the total weight of the items queued or being handled, in
-	// a pool made with ItemWeight; 0 otherwise (pool_weight.go).
+	// a pool given MaxWeight; 0 otherwise (pool_weight.go).
 	Weight int64 `json:"weight"`
 }
 
@@ -57,9 +57,9 @@ type workerStats struct {
 
 // Stats returns the pool's counters. It is safe to call at any time from
 // any goroutine, and cheap: a few atomic loads per worker.
-func (p *Pool[T]) Stats() Stats {
+func (p *Pool[T]) Stats() PoolStats {
 	p.check("Stats")
-	var s Stats
+	var s PoolStats
 	// Read in the opposite order of an item's life, so that an item
 	// moving while we read is counted in its old place or its new one,
 	// and no counter goes negative. Workers count an item only once it

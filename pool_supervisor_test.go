@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/shepherd-go/shepherd"
+
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
 // TestPoolStopsAfterTheServerInFrontOfIt runs the reporter pattern: a pool
@@ -46,7 +48,7 @@ func TestPoolStopsAfterTheServerInFrontOfIt(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- sup.Run(ctx) }()
-	eventually(t, func() bool { return len(events.of(shepherd.EventReady)) == 2 })
+	eventually(t, func() bool { return len(events.of(shepherd.StateRunning)) == 2 })
 
 	type result struct {
 		body string
@@ -89,8 +91,8 @@ func TestPoolStopsAfterTheServerInFrontOfIt(t *testing.T) {
 	}
 	var order []string
 	for _, e := range events.get() {
-		if e.Kind == shepherd.EventStopping || e.Kind == shepherd.EventStopped {
-			order = append(order, e.Kind.String()+" "+e.Path)
+		if e.State == shepherd.StateStopping || e.State == shepherd.StateStopped {
+			order = append(order, e.State.String()+" "+e.Path)
 		}
 	}
 	want := []string{"stopping app/api", "stopped app/api", "stopping app/reports", "stopped app/reports"}
@@ -116,7 +118,7 @@ func TestPoolStuckHandlerIsReported(t *testing.T) {
 			close(started)
 			blockedInHandler(release)
 			return nil
-		}, shepherd.OnUnprocessed(handedBack.add))
+		}).OnUnprocessed(handedBack.add)
 		sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(2*time.Second))
 		sup.Add("reports", pool)
 		ctx, cancel := context.WithCancel(context.Background())
@@ -165,7 +167,7 @@ func TestPoolStuckHandlerIsReported(t *testing.T) {
 
 //go:noinline
 func labelOfThisGoroutine() string {
-	for _, g := range shepherd.Goroutines() {
+	for _, g := range goroutines.All() {
 		for _, f := range g.Frames {
 			if f.Function == "github.com/shepherd-go/shepherd_test.labelOfThisGoroutine" {
 				return g.Path

@@ -9,34 +9,43 @@ import (
 	"golang.org/x/sync/semaphore"
 )
 
-// ItemWeight gives each item of the pool a weight, such as its size in
-// bytes, and MaxWeight bounds the total weight of the items in the pool:
-// those queued and those being handled. Submit blocks while an item's
-// weight would take the pool over MaxWeight, in order of arrival (a heavy
-// item is not overtaken by a stream of light ones), until ctx is done or
-// the pool stops accepting; TrySubmit returns ErrQueueFull instead. An
-// item gives its weight back when its handler returns or when it is
-// handed back. QueueSize still bounds the number of queued items.
+// MaxWeight gives each item of the pool a weight, weigh(item), such as its
+// size in bytes, and bounds the total weight of the items in the pool to
+// n: those queued and those being handled. Submit blocks while an item's
+// weight would take the pool over n, in order of arrival (a heavy item is
+// not overtaken by a stream of light ones), until ctx is done or the pool
+// stops accepting; TrySubmit returns ErrQueueFull instead. An item gives
+// its weight back when its handler returns or when it is handed back.
+// QueueSize still bounds the number of queued items.
 //
-// fn is called once per Submit or TrySubmit, in the caller's goroutine,
-// before the item is queued. Submit returns an error, and does not take
-// the item, when fn panics, returns a negative weight, or returns more
-// than MaxWeight (that error wraps ErrTooHeavy: such an item could never
-// fit). A weight of 0 holds nothing.
+// weigh is called once per Submit or TrySubmit, in the caller's
+// goroutine, before the item is queued. Submit returns an error, and does
+// not take the item, when weigh panics, returns a negative weight, or
+// returns more than n (that error wraps ErrTooHeavy: such an item could
+// never fit). A weight of 0 holds nothing.
 //
-// ItemWeight needs MaxWeight, and fn must take the pool's item type:
-// NewPool panics otherwise.
-func ItemWeight[T any](fn func(item T) int64) PoolOption {
-	return func(c *poolConfig) { c.itemWeight = fn }
+// It returns p, so that it can follow NewPool. Call it before the pool is
+// shared with other goroutines and before Run; it panics if weigh is nil,
+// n is not from 1 to 1<<62, or the pool was used.
+func (p *Pool[T]) MaxWeight(n int64, weigh func(item T) int64) *Pool[T] {
+	p.configure("MaxWeight", weigh == nil)
+	if n < 1 || n > maxMaxWeight {
+		panic("shepherd: pool " + quote(p.name) + ": MaxWeight(" + strconv.FormatInt(n, 10) + ") must be from 1 to 1<<62")
+	}
+	ws := &poolWeights[T]{
+		of:   weigh,
+		max:  n,
+		sem:  semaphore.NewWeighted(2 * n),
+		name: p.name,
+		errFull: &scopedError{"shepherd: pool " + quote(p.name) + ": weight full (MaxWeight " + strconv.FormatInt(n, 10) +
+			"); shed the item, or use Submit to wait for room", ErrQueueFull},
+	}
+	ws.sem.TryAcquire(n) // the reserve
+	p.weights = ws
+	return p
 }
 
-// MaxWeight bounds the total weight of the items queued and being handled
-// in the pool to n; see ItemWeight, which it needs. n must be at least 1.
-func MaxWeight(n int64) PoolOption {
-	return func(c *poolConfig) { c.maxWeight, c.maxWeightSet = n, true }
-}
-
-// poolWeights is the weighted capacity of a pool made with ItemWeight.
+// poolWeights is the weighted capacity of a pool given MaxWeight.
 type poolWeights[T any] struct {
 	of   func(T) int64
 	max  int64
@@ -55,42 +64,18 @@ type poolWeights[T any] struct {
 	errFull error
 }
 
-// newPoolWeights checks the weight options; nil without them.
-func newPoolWeights[T any](name string, c *poolConfig) *poolWeights[T] {
-	switch {
-	case c.itemWeight == nil && !c.maxWeightSet:
-		return nil
-	case c.itemWeight == nil:
-		panic("shepherd: NewPool(" + quote(name) + "): MaxWeight without ItemWeight; pass ItemWeight to say what each item weighs, or use QueueSize to bound the number of items")
-	case !c.maxWeightSet:
-		panic("shepherd: NewPool(" + quote(name) + "): ItemWeight without MaxWeight; pass MaxWeight(n) to bound the weight of the items in the pool")
-	case c.maxWeight < 1 || c.maxWeight > maxMaxWeight:
-		panic("shepherd: NewPool(" + quote(name) + "): MaxWeight(" + strconv.FormatInt(c.maxWeight, 10) + ") must be from 1 to 1<<62")
-	}
-	ws := &poolWeights[T]{
-		of:   poolFunc[func(T) int64](name, "ItemWeight", c.itemWeight),
-		max:  c.maxWeight,
-		sem:  semaphore.NewWeighted(2 * c.maxWeight),
-		name: name,
-		errFull: &scopedError{"shepherd: pool " + quote(name) + ": weight full (MaxWeight " + strconv.FormatInt(c.maxWeight, 10) +
-			"); shed the item, or use Submit to wait for room", ErrQueueFull},
-	}
-	ws.sem.TryAcquire(c.maxWeight) // the reserve
-	return ws
-}
-
 // weigh returns the weight of item, or the error Submit returns for it: a
-// panic in ItemWeight is the submitter's error, not a crash.
+// panic in MaxWeight's weigh function is the submitter's error, not a crash.
 func (ws *poolWeights[T]) weigh(item T) (w int64, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			w, err = 0, newPanicError(ws.name+" (ItemWeight)", r)
+			w, err = 0, newPanicError(ws.name+" (MaxWeight's weigh)", r)
 		}
 	}()
 	w = ws.of(item)
 	switch {
 	case w < 0:
-		return 0, errors.New("shepherd: pool " + quote(ws.name) + ": ItemWeight returned " + strconv.FormatInt(w, 10) +
+		return 0, errors.New("shepherd: pool " + quote(ws.name) + ": MaxWeight's weigh returned " + strconv.FormatInt(w, 10) +
 			"; a weight must not be negative")
 	case w > ws.max:
 		return 0, &scopedError{"shepherd: pool " + quote(ws.name) + ": an item of weight " + strconv.FormatInt(w, 10) +
@@ -158,14 +143,14 @@ func (ws *poolWeights[T]) tryTake(item T, errClosed error) (int64, error) {
 }
 
 // giveBack returns the weight of an item Submit or TrySubmit took but did
-// not queue. Without ItemWeight, w is 0 and ws nil.
+// not queue. Without MaxWeight, w is 0 and ws nil.
 func (ws *poolWeights[T]) giveBack(w int64) {
 	if w != 0 {
 		ws.release(w)
 	}
 }
 
-// weightHeld is the weight Stats reports: 0 without ItemWeight.
+// weightHeld is the weight Stats reports: 0 without MaxWeight.
 func (p *Pool[T]) weightHeld() int64 {
 	if p.weights == nil {
 		return 0

@@ -41,7 +41,7 @@ func TestPoolWeightNeverExceedsMax(t *testing.T) {
 		}
 		f.leave(it.w)
 		return nil
-	}, shepherd.ItemWeight(weightOf), shepherd.MaxWeight(maxWeight), shepherd.QueueSize(64))
+	}, shepherd.QueueSize(64)).MaxWeight(maxWeight, weightOf)
 	done := runPool(context.Background(), pool)
 	var wg sync.WaitGroup
 	var accepted atomic.Int64
@@ -99,7 +99,7 @@ func TestPoolWeightBlocksAndIsFair(t *testing.T) {
 			mu.Unlock()
 			<-release
 			return nil
-		}, shepherd.ItemWeight(weightOf), shepherd.MaxWeight(10))
+		}).MaxWeight(10, weightOf)
 		ctx := context.Background()
 		done := runPool(ctx, pool)
 		if err := pool.Submit(ctx, sized{1, 6}); err != nil {
@@ -144,8 +144,7 @@ func TestPoolWeightBlocksAndIsFair(t *testing.T) {
 func TestPoolWeightWaitEnds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
-		pool := shepherd.NewPool("uploads", 1, func(ctx context.Context, it sized) error { <-release; return nil },
-			shepherd.ItemWeight(weightOf), shepherd.MaxWeight(10))
+		pool := shepherd.NewPool("uploads", 1, func(ctx context.Context, it sized) error { <-release; return nil }).MaxWeight(10, weightOf)
 		done := runPool(context.Background(), pool)
 		if err := pool.Submit(context.Background(), sized{1, 8}); err != nil {
 			t.Fatal(err)
@@ -174,16 +173,15 @@ func TestPoolWeightWaitEnds(t *testing.T) {
 }
 
 // TestPoolWeightBadItems: an item heavier than MaxWeight, a negative
-// weight and a panicking ItemWeight are the submitter's errors, at once;
+// weight and a panicking weigh function are the submitter's errors, at once;
 // the pool takes none of them and carries on.
 func TestPoolWeightBadItems(t *testing.T) {
-	pool := shepherd.NewPool("uploads", 1, func(ctx context.Context, it sized) error { return nil },
-		shepherd.ItemWeight(func(it sized) int64 {
-			if it.id == 666 {
-				panic("cannot weigh")
-			}
-			return it.w
-		}), shepherd.MaxWeight(10))
+	pool := shepherd.NewPool("uploads", 1, func(ctx context.Context, it sized) error { return nil }).MaxWeight(10, func(it sized) int64 {
+		if it.id == 666 {
+			panic("cannot weigh")
+		}
+		return it.w
+	})
 	done := runPool(context.Background(), pool)
 	for _, submit := range []func(sized) error{
 		func(it sized) error { return pool.Submit(context.Background(), it) },
@@ -195,12 +193,12 @@ func TestPoolWeightBadItems(t *testing.T) {
 			t.Errorf("submit(weight 11) = %v; want %s", err, want)
 		}
 		err = submit(sized{2, -1})
-		if err == nil || err.Error() != `shepherd: pool "uploads": ItemWeight returned -1; a weight must not be negative` {
+		if err == nil || err.Error() != `shepherd: pool "uploads": MaxWeight's weigh returned -1; a weight must not be negative` {
 			t.Errorf("submit(weight -1) = %v", err)
 		}
 		var pe *shepherd.PanicError
 		if err := submit(sized{666, 1}); !errors.As(err, &pe) || pe.Value != "cannot weigh" {
-			t.Errorf("submit with ItemWeight panicking = %v; want a *PanicError", err)
+			t.Errorf("submit with the weigh function panicking = %v; want a *PanicError", err)
 		}
 		if err := submit(sized{3, 5}); err != nil {
 			t.Errorf("submit(weight 5) = %v; want nil", err)
@@ -220,8 +218,7 @@ func TestPoolWeightBadItems(t *testing.T) {
 func TestPoolWeightReleasedOnHandBack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var back []int
-		pool := shepherd.NewPool("uploads", 1, func(ctx context.Context, it sized) error { <-ctx.Done(); return ctx.Err() },
-			shepherd.ItemWeight(weightOf), shepherd.MaxWeight(10), shepherd.OnUnprocessed(func(it sized) { back = append(back, it.id) }))
+		pool := shepherd.NewPool("uploads", 1, func(ctx context.Context, it sized) error { <-ctx.Done(); return ctx.Err() }).MaxWeight(10, weightOf).OnUnprocessed(func(it sized) { back = append(back, it.id) })
 		ctx, cancel := context.WithCancel(context.Background())
 		done := runPool(ctx, pool)
 		for i := range 3 {
@@ -243,24 +240,20 @@ func TestPoolWeightReleasedOnHandBack(t *testing.T) {
 	})
 }
 
-// TestPoolWeightMisuse: weight options that can never be right panic.
+// TestPoolWeightMisuse: weight settings that can never be right panic.
 func TestPoolWeightMisuse(t *testing.T) {
 	noop := func(ctx context.Context, it sized) error { return nil }
 	for _, c := range []struct {
-		opts []shepherd.PoolOption
+		max  int64
+		of   func(sized) int64
 		want string
 	}{
-		{[]shepherd.PoolOption{shepherd.MaxWeight(10)},
-			`shepherd: NewPool("p"): MaxWeight without ItemWeight; pass ItemWeight to say what each item weighs, or use QueueSize to bound the number of items`},
-		{[]shepherd.PoolOption{shepherd.ItemWeight(weightOf)},
-			`shepherd: NewPool("p"): ItemWeight without MaxWeight; pass MaxWeight(n) to bound the weight of the items in the pool`},
-		{[]shepherd.PoolOption{shepherd.ItemWeight(weightOf), shepherd.MaxWeight(0)},
-			`shepherd: NewPool("p"): MaxWeight(0) must be from 1 to 1<<62`},
-		{[]shepherd.PoolOption{shepherd.ItemWeight(func(s string) int64 { return 1 }), shepherd.MaxWeight(1)},
-			`shepherd: NewPool("p"): ItemWeight takes a func(string) int64 but the pool's items are shepherd_test.sized; pass a func(shepherd_test.sized) int64`},
+		{10, nil, `shepherd: pool "p": MaxWeight(nil): pass the function, or leave the call out`},
+		{0, weightOf, `shepherd: pool "p": MaxWeight(0) must be from 1 to 1<<62`},
+		{1<<62 + 1, weightOf, `shepherd: pool "p": MaxWeight(4611686018427387905) must be from 1 to 1<<62`},
 	} {
-		if got := mustPanic(t, func() { shepherd.NewPool("p", 1, noop, c.opts...) }); got != c.want {
-			t.Errorf("panic %q; want %q", got, c.want)
+		if got := mustPanic(t, func() { shepherd.NewPool("p", 1, noop).MaxWeight(c.max, c.of) }); got != c.want {
+			t.Errorf("MaxWeight(%d, …) panic %q; want %q", c.max, got, c.want)
 		}
 	}
 }

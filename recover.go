@@ -11,7 +11,7 @@ import (
 // ErrGoexit is the failure of a task that called runtime.Goexit instead of
 // returning, for example through t.FailNow in a test helper. shepherd
 // reports it so that Wait and Run never hang on a task that vanished.
-var ErrGoexit = errors.New("runtime.Goexit called before the task returned")
+var ErrGoexit = errors.New("shepherd: runtime.Goexit called before the task returned")
 
 // PanicError is the failure of a task that panicked. shepherd recovers every
 // panic in the goroutines it starts and reports it as a *PanicError, so that
@@ -168,16 +168,11 @@ func exitError(path string, r any) error {
 // recovers it, reports err, and the goroutine goes on exiting.
 type goexitReport struct{ err error }
 
-// Catch calls fn and returns its error, turning a panic in fn into a
-// *PanicError attributed to task. Use it for code that runs outside a Group
-// or Supervisor but must not crash the process, such as a callback.
-//
-// Catch cannot stop runtime.Goexit: the calling goroutine still exits.
-// Catch panics if fn is nil.
-func Catch(task string, fn func() error) (err error) {
-	if fn == nil {
-		panic("shepherd: Catch(" + quote(task) + ", nil): fn is nil; pass the function to run")
-	}
+// catch calls fn and returns its error, turning a panic in fn into a
+// *PanicError attributed to task. It cannot stop runtime.Goexit: the
+// calling goroutine still exits. (A user's code gets the same from a Group
+// of one task, with a name and cancellation besides.)
+func catch(task string, fn func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = newPanicError(task, r)

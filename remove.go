@@ -33,7 +33,7 @@ type removal struct {
 //
 // Only the named service is stopped: removing a service its siblings
 // depend on is the caller's choice, and nothing restarts them. The name
-// may be added again afterwards. A pending restart of the service is
+// may be used again afterwards (StartService, while the supervisor runs). A pending restart of the service is
 // cancelled. Remove returns an error if no service is called name, and
 // one wrapping ErrClosed if the supervisor is stopping, which stops the
 // service anyway. When ctx is done first Remove returns ctx's error, and

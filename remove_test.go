@@ -54,8 +54,8 @@ func TestRemoveStopsOneServiceAndDropsIt(t *testing.T) {
 		t.Fatal("Remove(b) a second time = nil; want an error: no such service")
 	}
 	// The name is free again.
-	if err := sup.Add("b", blockUntilDone); err != nil {
-		t.Fatalf("Add(b) after Remove = %v; want nil", err)
+	if err := sup.StartService("b", blockUntilDone); err != nil {
+		t.Fatalf("StartService(b) after Remove = %v; want nil", err)
 	}
 	sup.Stop(context.Background())
 	if err := <-errc; err != nil {
@@ -148,7 +148,7 @@ func TestRemoveRacesRestart(t *testing.T) {
 		sup.Add("flaky", shepherd.ServiceFunc(func(context.Context) error {
 			runs.Add(1)
 			return errBoom
-		}), shepherd.Restart(shepherd.Always), shepherd.WithBackoff(shepherd.Backoff{}))
+		}), shepherd.Restart(shepherd.Always), shepherd.Backoff{})
 		errc := make(chan error, 1)
 		go func() { errc <- sup.Run(context.Background()) }()
 		spinUntil(t, func() bool { return runs.Load() > int64(i%5) })
@@ -176,7 +176,9 @@ func TestRemoveRacesStop(t *testing.T) {
 	for i := range 50 {
 		sup := shepherd.NewSupervisor("app")
 		sup.Add("a", blockUntilDone)
-		sup.Add("b", blockUntilDone)
+		if err := sup.StartService("b", blockUntilDone); err != nil {
+			t.Fatalf("StartService(b) after Remove = %v; want nil", err)
+		}
 		errc := make(chan error, 1)
 		go func() { errc <- sup.Run(context.Background()) }()
 		spinUntil(t, func() bool {

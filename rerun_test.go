@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shepherd-go/shepherd"
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
 // An immediate restart runs on the goroutine of the run that ended: each
@@ -23,7 +24,7 @@ func TestImmediateRestartsMixPanicsAndGoexit(t *testing.T) {
 	var bad []string
 	svc := shepherd.ServiceFunc(func(ctx context.Context) error {
 		n++
-		if p, _ := pprof.Label(ctx, shepherd.LabelPath); p != "app/flaky" {
+		if p, _ := pprof.Label(ctx, goroutines.Label); p != "app/flaky" {
 			bad = append(bad, "context label "+p)
 		}
 		if ctx.Err() != nil {
@@ -40,7 +41,7 @@ func TestImmediateRestartsMixPanicsAndGoexit(t *testing.T) {
 		return errors.New("fail")
 	})
 	sup := shepherd.NewSupervisor("app", shepherd.MaxRestarts(math.MaxInt, time.Nanosecond))
-	sup.Add("flaky", svc, shepherd.Restart(shepherd.Always), shepherd.WithBackoff(shepherd.Backoff{}))
+	sup.Add("flaky", svc, shepherd.Restart(shepherd.Always), shepherd.Backoff{})
 	err := sup.Run(context.Background())
 	if !errors.Is(err, shepherd.ErrStopTree) {
 		t.Fatalf("Run() = %v; want ErrStopTree", err)

@@ -28,6 +28,7 @@ const (
 	Always
 )
 
+// String returns the policy's name: "Never", "OnFailure" or "Always".
 func (p RestartPolicy) String() string {
 	switch p {
 	case Never:
@@ -44,11 +45,13 @@ func (p RestartPolicy) String() string {
 // RestartPolicy. Restarts wait out a Backoff and count against the
 // supervisor's MaxRestarts.
 func Restart(p RestartPolicy) ServiceOption {
-	return func(c *serviceConfig) { c.restart = p }
+	return serviceOptionFunc(func(c *serviceConfig) { c.restart = p })
 }
 
 // A Strategy says which services a Supervisor restarts when one of them
-// must be restarted. The names are OTP's.
+// must be restarted. The names are OTP's. A Strategy is a
+// SupervisorOption: NewSupervisor("app", shepherd.RestForOne). Without one
+// a supervisor restarts OneForOne.
 type Strategy int
 
 const (
@@ -68,6 +71,8 @@ const (
 	RestForOne
 )
 
+// String returns the strategy's name, as in OTP: "OneForOne", "OneForAll"
+// or "RestForOne".
 func (s Strategy) String() string {
 	switch s {
 	case OneForOne:
@@ -80,20 +85,20 @@ func (s Strategy) String() string {
 	return fmt.Sprintf("Strategy(%d)", int(s))
 }
 
-// WithStrategy sets the supervisor's restart strategy (OneForOne if unset).
-func WithStrategy(s Strategy) SupervisorOption {
-	return func(c *supervisorConfig) { c.strategy = s }
-}
+// applySupervisor makes a Strategy a SupervisorOption: passed to
+// NewSupervisor, it sets the supervisor's restart strategy (OneForOne if
+// unset), as in NewSupervisor("app", shepherd.RestForOne).
+func (s Strategy) applySupervisor(c *supervisorConfig) { c.strategy = s }
 
 // MaxRestarts is the supervisor's restart intensity, as in OTP: more than n
 // restarts within any window of length per make the supervisor give up. It
 // then stops its services in reverse order and fails with a
 // *RestartLimitError, which its own parent handles like any other failure:
 // a flapping service escalates up the tree until some supervisor restarts
-// the subtree or the program stops. The default is DefaultMaxRestarts per
-// DefaultRestartPeriod. n must be at least 0 and per positive.
+// the subtree or the program stops. The default is 5 restarts per 30
+// seconds. n must be at least 0 and per positive.
 func MaxRestarts(n int, per time.Duration) SupervisorOption {
-	return func(c *supervisorConfig) { c.maxRestarts, c.restartPeriod = n, per }
+	return supervisorOptionFunc(func(c *supervisorConfig) { c.maxRestarts, c.restartPeriod = n, per })
 }
 
 // Backoff is the delay between a service's exit and its restart. The first
@@ -101,22 +106,24 @@ func MaxRestarts(n int, per time.Duration) SupervisorOption {
 // Jitter spreads each delay uniformly over [d·(1-Jitter), d], so services
 // that failed together do not restart in lockstep. Once a run of the service
 // lasts at least Reset, the next restart waits Min again.
+//
+// A Backoff is a ServiceOption: pass it to Add with the service.
 type Backoff struct {
 	Min, Max time.Duration
 	Jitter   float64       // in [0, 1]
 	Reset    time.Duration // 0 means Max
 }
 
-// defaultBackoff is used for services added without WithBackoff.
+// defaultBackoff is used for services added without a Backoff.
 var defaultBackoff = Backoff{Min: 100 * time.Millisecond, Max: 10 * time.Second, Jitter: 0.2}
 
-// WithBackoff sets the delays between restarts of the service. Without it,
-// a service waits 100 ms before its first restart, doubling up to 10 s,
-// with a jitter of 0.2. Backoff{} restarts at once, which is only wise with
-// a tight MaxRestarts.
-func WithBackoff(b Backoff) ServiceOption {
-	return func(c *serviceConfig) { c.backoff = b }
-}
+// applyService makes a Backoff a ServiceOption: passed to Add, it sets the
+// delays between restarts of the service, as in
+// sup.Add("feed", feed, shepherd.Restart(shepherd.Always), shepherd.Backoff{Min: time.Second, Max: time.Minute}).
+// Without one, a service waits 100 ms before its first restart, doubling
+// up to 10 s, with a jitter of 0.2. Backoff{} restarts at once, which is
+// only wise with a tight MaxRestarts.
+func (b Backoff) applyService(c *serviceConfig) { c.backoff = b }
 
 // delay returns the wait before restart number attempt (1 for the first).
 func (b Backoff) delay(attempt int, rnd *rand.Rand) time.Duration {
@@ -173,6 +180,8 @@ type RestartLimitError struct {
 	Last error
 }
 
+// Error names the supervisor that gave up, the service, its restart count
+// within the period and its last failure.
 func (e *RestartLimitError) Error() string {
 	return fmt.Sprintf("shepherd: supervisor %q gave up: service %q exceeded %d restarts in %v; last failure: %v",
 		e.Supervisor, e.Service, e.Restarts, e.Period, e.Last)

@@ -20,14 +20,14 @@ func TestAlwaysRestartsServiceThatReturnsBeforeReady(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var runs atomic.Int32
 		sup := shepherd.NewSupervisor("app")
-		sup.Add("poller", shepherd.ReadyFunc(func(ctx context.Context) error {
+		sup.Add("poller", shepherd.ServiceFunc(func(ctx context.Context) error {
 			if runs.Add(1) == 1 {
 				return nil // nothing to do yet: Always runs it again
 			}
 			shepherd.Ready(ctx)
 			<-ctx.Done()
 			return nil
-		}), shepherd.Restart(shepherd.Always))
+		}), shepherd.Restart(shepherd.Always), shepherd.AwaitReady(30*time.Second))
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if err := sup.Run(ctx); err != nil {
@@ -48,8 +48,8 @@ func TestOneForAllSiblingFailureJudgedByOwnPolicy(t *testing.T) {
 		var aRuns, bRuns atomic.Int32
 		// The hook holds the supervisor on c's exit while a and b return,
 		// so that it finds both done at once.
-		sup := shepherd.NewSupervisor("app", shepherd.WithStrategy(shepherd.OneForAll), shepherd.OnEvent(func(e shepherd.Event) {
-			if e.Kind == shepherd.EventExited && e.Path == "app/c" {
+		sup := shepherd.NewSupervisor("app", shepherd.OneForAll, shepherd.OnEvent(func(e shepherd.Event) {
+			if e.State == shepherd.StateStopped && e.Path == "app/c" {
 				<-gate
 			}
 		}))
@@ -60,7 +60,7 @@ func TestOneForAllSiblingFailureJudgedByOwnPolicy(t *testing.T) {
 			}
 			<-ctx.Done()
 			return nil
-		}), shepherd.Restart(shepherd.OnFailure), shepherd.WithBackoff(shepherd.Backoff{}))
+		}), shepherd.Restart(shepherd.OnFailure), shepherd.Backoff{})
 		sup.Add("b", shepherd.ServiceFunc(func(ctx context.Context) error {
 			if bRuns.Add(1) == 1 {
 				<-release
@@ -93,7 +93,7 @@ func TestSiblingFailingWhileStoppedForRestartFailsSupervisor(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		errLost := errors.New("flush failed: 12 records lost")
 		var aRuns, bRuns atomic.Int32
-		sup := shepherd.NewSupervisor("app", shepherd.WithStrategy(shepherd.OneForAll))
+		sup := shepherd.NewSupervisor("app", shepherd.OneForAll)
 		sup.Add("a", shepherd.ServiceFunc(func(ctx context.Context) error {
 			if aRuns.Add(1) == 1 {
 				time.Sleep(time.Second)
@@ -124,9 +124,9 @@ func TestFailedRestartKeepsStartOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var j journal
 		var aRuns atomic.Int32
-		bo := shepherd.WithBackoff(shepherd.Backoff{Min: 100 * time.Millisecond, Max: 100 * time.Millisecond})
-		sup := shepherd.NewSupervisor("app", shepherd.WithStrategy(shepherd.OneForAll))
-		sup.Add("a", shepherd.ReadyFunc(func(ctx context.Context) error {
+		bo := shepherd.Backoff{Min: 100 * time.Millisecond, Max: 100 * time.Millisecond}
+		sup := shepherd.NewSupervisor("app", shepherd.OneForAll)
+		sup.Add("a", shepherd.ServiceFunc(func(ctx context.Context) error {
 			j.add("start a")
 			switch aRuns.Add(1) {
 			case 1:
@@ -139,8 +139,8 @@ func TestFailedRestartKeepsStartOrder(t *testing.T) {
 			shepherd.Ready(ctx)
 			<-ctx.Done()
 			return nil
-		}), shepherd.Restart(shepherd.OnFailure), bo)
-		sup.Add("b", recorded(&j, "b"), shepherd.Restart(shepherd.OnFailure), bo)
+		}), shepherd.Restart(shepherd.OnFailure), bo, shepherd.AwaitReady(30*time.Second))
+		sup.Add("b", recorded(&j, "b"), shepherd.Restart(shepherd.OnFailure), bo, shepherd.AwaitReady(30*time.Second))
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := sup.Run(ctx); err != nil {
@@ -154,12 +154,12 @@ func TestFailedRestartKeepsStartOrder(t *testing.T) {
 	})
 }
 
-func TestStartTimeoutOnRestartIsAnExit(t *testing.T) {
+func TestAwaitReadyTimeoutOnRestartIsAnExit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var ev eventLog
 		var runs atomic.Int32
-		sup := shepherd.NewSupervisor("app", shepherd.StartTimeout(time.Second), shepherd.OnEvent(ev.record))
-		sup.Add("a", shepherd.ReadyFunc(func(ctx context.Context) error {
+		sup := shepherd.NewSupervisor("app", shepherd.OnEvent(ev.record))
+		sup.Add("a", shepherd.ServiceFunc(func(ctx context.Context) error {
 			switch runs.Add(1) {
 			case 1:
 				shepherd.Ready(ctx)
@@ -172,7 +172,7 @@ func TestStartTimeoutOnRestartIsAnExit(t *testing.T) {
 			shepherd.Ready(ctx)
 			<-ctx.Done()
 			return nil
-		}), shepherd.Restart(shepherd.OnFailure))
+		}), shepherd.Restart(shepherd.OnFailure), shepherd.AwaitReady(time.Second))
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if err := sup.Run(ctx); err != nil {
@@ -181,8 +181,8 @@ func TestStartTimeoutOnRestartIsAnExit(t *testing.T) {
 		if n := runs.Load(); n != 3 {
 			t.Fatalf("a ran %d times; want 3", n)
 		}
-		restarts := ev.of(shepherd.EventRestarting, "app/a")
-		if len(restarts) != 2 || !errText(restarts[1].Err, `task "app/a": not ready after 1s (StartTimeout)`) {
+		restarts := ev.of(shepherd.StateRestarting, "app/a")
+		if len(restarts) != 2 || !errText(restarts[1].Err, `task "app/a": not ready after 1s (AwaitReady)`) {
 			t.Fatalf("restarts of app/a = %+v; want the second for its start timeout", restarts)
 		}
 	})
@@ -212,11 +212,11 @@ func TestFailureWhileStoppingIsReported(t *testing.T) {
 func TestStopTreeWhileAnotherStartsIsNotAFailure(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var mu sync.Mutex
-		var kinds []shepherd.EventKind
+		var kinds []shepherd.State
 		sup := shepherd.NewSupervisor("app", shepherd.OnEvent(func(e shepherd.Event) {
 			if e.Path == "app/a" {
 				mu.Lock()
-				kinds = append(kinds, e.Kind)
+				kinds = append(kinds, e.State)
 				mu.Unlock()
 			}
 		}))
@@ -224,7 +224,7 @@ func TestStopTreeWhileAnotherStartsIsNotAFailure(t *testing.T) {
 			time.Sleep(time.Second)
 			return errors.Join(errors.New("maintenance window"), shepherd.ErrStopTree)
 		}))
-		sup.Add("b", shepherd.ReadyFunc(func(ctx context.Context) error {
+		sup.Add("b", shepherd.ServiceFunc(func(ctx context.Context) error {
 			select { // still warming up when a stops the tree
 			case <-ctx.Done():
 				return nil
@@ -233,13 +233,13 @@ func TestStopTreeWhileAnotherStartsIsNotAFailure(t *testing.T) {
 			shepherd.Ready(ctx)
 			<-ctx.Done()
 			return nil
-		}))
+		}), shepherd.AwaitReady(30*time.Second))
 		err := sup.Run(context.Background())
 		if !errors.Is(err, shepherd.ErrStopTree) || !errText(err, `task "app/a": maintenance window`) {
 			t.Fatalf("Run() = %v; want a's ErrStopTree", err)
 		}
 		// As when the tree runs: a stopped, no failure reported.
-		if want := []shepherd.EventKind{shepherd.EventStarting, shepherd.EventReady, shepherd.EventExited}; !slices.Equal(kinds, want) {
+		if want := []shepherd.State{shepherd.StateStarting, shepherd.StateRunning, shepherd.StateStopped}; !slices.Equal(kinds, want) {
 			t.Fatalf("events of app/a = %v; want %v", kinds, want)
 		}
 		if st := sup.Snapshot().Children[0].State; st != shepherd.StateStopped {
@@ -256,7 +256,7 @@ func TestBackoffWithHugeMaxNeverNegative(t *testing.T) {
 		var delays []time.Duration
 		second := make(chan struct{})
 		sup := shepherd.NewSupervisor("app", shepherd.OnEvent(func(e shepherd.Event) {
-			if e.Kind == shepherd.EventRestarting {
+			if e.State == shepherd.StateRestarting {
 				mu.Lock()
 				defer mu.Unlock()
 				if delays = append(delays, e.Delay); len(delays) == 2 {
@@ -265,7 +265,7 @@ func TestBackoffWithHugeMaxNeverNegative(t *testing.T) {
 			}
 		}))
 		sup.Add("flaky", shepherd.ServiceFunc(func(ctx context.Context) error { return errBoom }),
-			shepherd.Restart(shepherd.OnFailure), shepherd.WithBackoff(bo))
+			shepherd.Restart(shepherd.OnFailure), bo)
 		ctx, cancel := context.WithCancel(context.Background())
 		errc := make(chan error, 1)
 		go func() { errc <- sup.Run(ctx) }()
@@ -285,17 +285,17 @@ func TestBackoffWithHugeMaxNeverNegative(t *testing.T) {
 func TestRestartedHTTPServerRefusesToServeAgain(t *testing.T) {
 	api := shepherd.HTTPServer(&http.Server{Addr: "127.0.0.1:0", Handler: http.NotFoundHandler()})
 	var workerRuns atomic.Int32
-	sup := shepherd.NewSupervisor("app", shepherd.WithStrategy(shepherd.OneForAll))
+	sup := shepherd.NewSupervisor("app", shepherd.OneForAll)
 	// api has a restart policy, so OneForAll starts it again with worker.
-	sup.Add("api", api, shepherd.Restart(shepherd.OnFailure), shepherd.WithBackoff(shepherd.Backoff{}))
-	sup.Add("worker", shepherd.ReadyFunc(func(ctx context.Context) error {
+	sup.Add("api", api, shepherd.Restart(shepherd.OnFailure), shepherd.Backoff{})
+	sup.Add("worker", shepherd.ServiceFunc(func(ctx context.Context) error {
 		shepherd.Ready(ctx)
 		if workerRuns.Add(1) == 1 {
 			return errBoom // restarts api with it
 		}
 		<-ctx.Done()
 		return nil
-	}), shepherd.Restart(shepherd.OnFailure), shepherd.WithBackoff(shepherd.Backoff{}))
+	}), shepherd.Restart(shepherd.OnFailure), shepherd.Backoff{}, shepherd.AwaitReady(30*time.Second))
 	// The bound only matters if the restarted server pretends to run.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -310,7 +310,7 @@ func TestStuckSiblingIsStoppedOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &stuckStopper{release: make(chan struct{})}
 		defer func() { close(s.release); synctest.Wait() }()
-		sup := shepherd.NewSupervisor("app", shepherd.WithStrategy(shepherd.OneForAll), shepherd.ShutdownTimeout(time.Second))
+		sup := shepherd.NewSupervisor("app", shepherd.OneForAll, shepherd.ShutdownTimeout(time.Second))
 		sup.Add("s", s)
 		sup.Add("a", shepherd.ServiceFunc(func(ctx context.Context) error {
 			time.Sleep(time.Second)

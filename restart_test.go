@@ -33,12 +33,12 @@ func (l *eventLog) all() []shepherd.Event {
 	return slices.Clone(l.events)
 }
 
-func (l *eventLog) of(kind shepherd.EventKind, path string) []shepherd.Event {
+func (l *eventLog) of(kind shepherd.State, path string) []shepherd.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []shepherd.Event
 	for _, e := range l.events {
-		if e.Kind == kind && (path == "" || e.Path == path) {
+		if e.State == kind && (path == "" || e.Path == path) {
 			out = append(out, e)
 		}
 	}
@@ -47,7 +47,7 @@ func (l *eventLog) of(kind shepherd.EventKind, path string) []shepherd.Event {
 
 // script is a service whose runs follow a list of outcomes: nil returns,
 // errors, or "block" (wait for the context). After the list, it blocks.
-func script(j *journal, name string, outcomes ...error) shepherd.ReadyFunc {
+func script(j *journal, name string, outcomes ...error) shepherd.ServiceFunc {
 	var run atomic.Int32
 	return func(ctx context.Context) error {
 		n := int(run.Add(1)) - 1
@@ -68,8 +68,8 @@ func TestOnFailureRestartsFailuresOnly(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var j journal
 		sup := shepherd.NewSupervisor("app")
-		sup.Add("flaky", script(&j, "flaky", errBoom, errBoom, nil), shepherd.Restart(shepherd.OnFailure))
-		sup.Add("clean", script(&j, "clean", nil), shepherd.Restart(shepherd.OnFailure))
+		sup.Add("flaky", script(&j, "flaky", errBoom, errBoom, nil), shepherd.Restart(shepherd.OnFailure), shepherd.AwaitReady(30*time.Second))
+		sup.Add("clean", script(&j, "clean", nil), shepherd.Restart(shepherd.OnFailure), shepherd.AwaitReady(30*time.Second))
 		if err := sup.Run(context.Background()); err != nil {
 			t.Fatalf("Run() = %v; want nil once both finished", err)
 		}
@@ -91,7 +91,7 @@ func TestAlwaysRestartsCleanExitsToo(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var j journal
 		sup := shepherd.NewSupervisor("app")
-		sup.Add("loop", script(&j, "loop", nil, errBoom, nil, errBlock), shepherd.Restart(shepherd.Always))
+		sup.Add("loop", script(&j, "loop", nil, errBoom, nil, errBlock), shepherd.Restart(shepherd.Always), shepherd.AwaitReady(30*time.Second))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
 		go func() { done <- sup.Run(ctx) }()
@@ -123,7 +123,7 @@ func TestBackoffGrowsAndIsBounded(t *testing.T) {
 			}
 			<-ctx.Done()
 			return nil
-		}), shepherd.Restart(shepherd.OnFailure), shepherd.WithBackoff(shepherd.Backoff{Min: time.Second, Max: 8 * time.Second}))
+		}), shepherd.Restart(shepherd.OnFailure), shepherd.Backoff{Min: time.Second, Max: 8 * time.Second})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
 		go func() { done <- sup.Run(ctx) }()
@@ -134,7 +134,7 @@ func TestBackoffGrowsAndIsBounded(t *testing.T) {
 		}
 		wantDelays := []time.Duration{1, 2, 4, 8, 8, 8}
 		var gotDelays, gotGaps []time.Duration
-		for _, e := range ev.of(shepherd.EventRestarting, "app/flaky") {
+		for _, e := range ev.of(shepherd.StateRestarting, "app/flaky") {
 			gotDelays = append(gotDelays, e.Delay/time.Second)
 		}
 		for i := 1; i < len(starts); i++ {
@@ -143,7 +143,7 @@ func TestBackoffGrowsAndIsBounded(t *testing.T) {
 		if !slices.Equal(gotDelays, wantDelays) || !slices.Equal(gotGaps, wantDelays) {
 			t.Fatalf("restart delays %v, gaps between starts %v (seconds); want both %v", gotDelays, gotGaps, wantDelays)
 		}
-		for i, e := range ev.of(shepherd.EventRestarting, "app/flaky") {
+		for i, e := range ev.of(shepherd.StateRestarting, "app/flaky") {
 			if e.Attempt != i+1 || !errors.Is(e.Err, errBoom) {
 				t.Errorf("restart event %d = {Attempt: %d, Err: %v}; want {%d, boom}", i, e.Attempt, e.Err, i+1)
 			}
@@ -162,7 +162,7 @@ func TestBackoffJitterStaysInRange(t *testing.T) {
 			}
 			<-ctx.Done()
 			return nil
-		}), shepherd.Restart(shepherd.OnFailure), shepherd.WithBackoff(shepherd.Backoff{Min: time.Second, Max: time.Second, Jitter: 0.4}))
+		}), shepherd.Restart(shepherd.OnFailure), shepherd.Backoff{Min: time.Second, Max: time.Second, Jitter: 0.4})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
 		go func() { done <- sup.Run(ctx) }()
@@ -171,7 +171,7 @@ func TestBackoffJitterStaysInRange(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
-		restarts := ev.of(shepherd.EventRestarting, "")
+		restarts := ev.of(shepherd.StateRestarting, "")
 		if len(restarts) != 200 {
 			t.Fatalf("%d restarts; want 200", len(restarts))
 		}
@@ -203,7 +203,7 @@ func TestBackoffResetsAfterStableRun(t *testing.T) {
 			}
 			<-ctx.Done()
 			return nil
-		}), shepherd.Restart(shepherd.OnFailure), shepherd.WithBackoff(shepherd.Backoff{Min: time.Second, Max: time.Minute, Reset: 5 * time.Second}))
+		}), shepherd.Restart(shepherd.OnFailure), shepherd.Backoff{Min: time.Second, Max: time.Minute, Reset: 5 * time.Second})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
 		go func() { done <- sup.Run(ctx) }()
@@ -213,7 +213,7 @@ func TestBackoffResetsAfterStableRun(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got []time.Duration
-		for _, e := range ev.of(shepherd.EventRestarting, "") {
+		for _, e := range ev.of(shepherd.StateRestarting, "") {
 			got = append(got, e.Delay/time.Second)
 		}
 		if want := []time.Duration{1, 2, 4, 1}; !slices.Equal(got, want) {
@@ -226,10 +226,10 @@ func TestMaxRestartsExceededFailsSupervisor(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var j journal
 		sup := shepherd.NewSupervisor("app", shepherd.MaxRestarts(3, time.Minute))
-		sup.Add("first", recorded(&j, "first"))
+		sup.Add("first", recorded(&j, "first"), shepherd.AwaitReady(30*time.Second))
 		sup.Add("flapping", script(&j, "flapping", errBoom, errBoom, errBoom, errBoom, errBoom),
-			shepherd.Restart(shepherd.Always), shepherd.WithBackoff(shepherd.Backoff{Min: time.Second, Max: time.Second}))
-		sup.Add("last", recorded(&j, "last"))
+			shepherd.Restart(shepherd.Always), shepherd.Backoff{Min: time.Second, Max: time.Second}, shepherd.AwaitReady(30*time.Second))
+		sup.Add("last", recorded(&j, "last"), shepherd.AwaitReady(30*time.Second))
 		err := sup.Run(context.Background())
 		var rl *shepherd.RestartLimitError
 		if !errors.As(err, &rl) || rl.Service != "app/flapping" || rl.Supervisor != "app" || !errors.Is(err, errBoom) {
@@ -260,7 +260,7 @@ func flapper(n int32) shepherd.ServiceFunc {
 func TestRestartLimitEscalatesToTheTop(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		leaf := shepherd.NewSupervisor("leaf", shepherd.MaxRestarts(2, time.Minute))
-		leaf.Add("flapping", flapper(1000), shepherd.Restart(shepherd.Always), shepherd.WithBackoff(shepherd.Backoff{}))
+		leaf.Add("flapping", flapper(1000), shepherd.Restart(shepherd.Always), shepherd.Backoff{})
 		mid := shepherd.NewSupervisor("mid")
 		mid.Add("workers", leaf) // no restart policy: the leaf's failure is mid's
 		top := shepherd.NewSupervisor("app")
@@ -279,9 +279,9 @@ func TestMiddleSupervisorRestartsFailingChild(t *testing.T) {
 		leaf := shepherd.NewSupervisor("leaf", shepherd.MaxRestarts(2, time.Minute))
 		// Fails 5 times in all: more than the leaf tolerates once, so the
 		// leaf gives up; mid restarts the leaf, whose next runs outlast it.
-		leaf.Add("flapping", flapper(5), shepherd.Restart(shepherd.Always), shepherd.WithBackoff(shepherd.Backoff{}))
+		leaf.Add("flapping", flapper(5), shepherd.Restart(shepherd.Always), shepherd.Backoff{})
 		mid := shepherd.NewSupervisor("mid")
-		mid.Add("workers", leaf, shepherd.Restart(shepherd.OnFailure), shepherd.WithBackoff(shepherd.Backoff{Min: time.Second, Max: time.Second}))
+		mid.Add("workers", leaf, shepherd.Restart(shepherd.OnFailure), shepherd.Backoff{Min: time.Second, Max: time.Second})
 		top := shepherd.NewSupervisor("app", shepherd.OnEvent(ev.record))
 		top.Add("backend", mid)
 		ctx, cancel := context.WithCancel(context.Background())
@@ -295,7 +295,7 @@ func TestMiddleSupervisorRestartsFailingChild(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatalf("Run() = %v; want nil: the failure stopped at mid", err)
 		}
-		restarts := ev.of(shepherd.EventRestarting, "app/backend/workers")
+		restarts := ev.of(shepherd.StateRestarting, "app/backend/workers")
 		if len(restarts) != 1 {
 			t.Fatalf("mid restarted the leaf %d times; want 1", len(restarts))
 		}
@@ -318,12 +318,12 @@ func TestStrategiesRestartTheRightServices(t *testing.T) {
 		t.Run(tc.strategy.String(), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				var j journal
-				sup := shepherd.NewSupervisor("app", shepherd.WithStrategy(tc.strategy))
-				opts := []shepherd.ServiceOption{shepherd.Restart(shepherd.OnFailure), shepherd.WithBackoff(shepherd.Backoff{Min: time.Second, Max: time.Second})}
+				sup := shepherd.NewSupervisor("app", tc.strategy)
+				opts := []shepherd.ServiceOption{shepherd.Restart(shepherd.OnFailure), shepherd.Backoff{Min: time.Second, Max: time.Second}, shepherd.AwaitReady(30 * time.Second)}
 				sup.Add("a", script(&j, "a"), opts...)
 				fail := make(chan struct{})
 				var runs atomic.Int32
-				sup.Add("b", shepherd.ReadyFunc(func(ctx context.Context) error {
+				sup.Add("b", shepherd.ServiceFunc(func(ctx context.Context) error {
 					j.add("start b")
 					shepherd.Ready(ctx)
 					if runs.Add(1) == 1 {
@@ -357,8 +357,8 @@ func TestDoNotRestart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var j journal
 		sup := shepherd.NewSupervisor("app")
-		sup.Add("other", recorded(&j, "other"))
-		sup.Add("once", script(&j, "once", fmt.Errorf("config missing: %w", shepherd.ErrDoNotRestart)), shepherd.Restart(shepherd.Always))
+		sup.Add("other", recorded(&j, "other"), shepherd.AwaitReady(30*time.Second))
+		sup.Add("once", script(&j, "once", fmt.Errorf("config missing: %w", shepherd.ErrDoNotRestart)), shepherd.Restart(shepherd.Always), shepherd.AwaitReady(30*time.Second))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
 		go func() { done <- sup.Run(ctx) }()
@@ -377,13 +377,13 @@ func TestStopTreeStopsEveryLevel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var j journal
 		leaf := shepherd.NewSupervisor("leaf")
-		leaf.Add("sibling", recorded(&j, "sibling"))
+		leaf.Add("sibling", recorded(&j, "sibling"), shepherd.AwaitReady(30*time.Second))
 		leaf.Add("decider", shepherd.ServiceFunc(func(ctx context.Context) error {
 			time.Sleep(time.Second)
 			return fmt.Errorf("maintenance window: %w", shepherd.ErrStopTree)
 		}), shepherd.Restart(shepherd.Always))
 		top := shepherd.NewSupervisor("app")
-		top.Add("db", recorded(&j, "db"))
+		top.Add("db", recorded(&j, "db"), shepherd.AwaitReady(30*time.Second))
 		top.Add("workers", leaf, shepherd.Restart(shepherd.OnFailure))
 		err := top.Run(context.Background())
 		if !errors.Is(err, shepherd.ErrStopTree) || !strings.Contains(err.Error(), `task "app/workers/decider": maintenance window`) {
@@ -404,14 +404,14 @@ func TestRestartStormStaysWithinIntensity(t *testing.T) {
 		// together about 13 restarts per 10s, over the limit of 5.
 		for _, name := range []string{"a", "b"} {
 			sup.Add(name, flapper(1<<30), shepherd.Restart(shepherd.Always),
-				shepherd.WithBackoff(shepherd.Backoff{Min: 1500 * time.Millisecond, Max: 1500 * time.Millisecond, Jitter: 0.5}))
+				shepherd.Backoff{Min: 1500 * time.Millisecond, Max: 1500 * time.Millisecond, Jitter: 0.5})
 		}
 		err := sup.Run(context.Background())
 		var rl *shepherd.RestartLimitError
 		if !errors.As(err, &rl) {
 			t.Fatalf("Run() = %v; want a *RestartLimitError", err)
 		}
-		restarts := ev.of(shepherd.EventRestarting, "")
+		restarts := ev.of(shepherd.StateRestarting, "")
 		for i := range restarts {
 			inWindow := 0
 			for _, r := range restarts[i:] {
@@ -435,7 +435,7 @@ func TestSlowStormNeverHitsIntensity(t *testing.T) {
 		sup := shepherd.NewSupervisor("app", shepherd.OnEvent(ev.record), shepherd.MaxRestarts(3, 10*time.Second))
 		// One restart every 4s: at most 3 in any 10s window.
 		sup.Add("slow", flapper(1<<30), shepherd.Restart(shepherd.Always),
-			shepherd.WithBackoff(shepherd.Backoff{Min: 4 * time.Second, Max: 4 * time.Second}))
+			shepherd.Backoff{Min: 4 * time.Second, Max: 4 * time.Second})
 		// Stop while it waits out a backoff: a run the stop interrupts may
 		// fail on its own just as it is asked to stop, and that failure
 		// would rightly be reported.
@@ -444,7 +444,7 @@ func TestSlowStormNeverHitsIntensity(t *testing.T) {
 		if err := sup.Run(ctx); err != nil {
 			t.Fatalf("Run() = %v; want nil: the restart rate stays under the limit", err)
 		}
-		if n := len(ev.of(shepherd.EventRestarting, "")); n < 140 {
+		if n := len(ev.of(shepherd.StateRestarting, "")); n < 140 {
 			t.Fatalf("%d restarts in 10 minutes; want about 150", n)
 		}
 	})
@@ -453,10 +453,10 @@ func TestSlowStormNeverHitsIntensity(t *testing.T) {
 func TestStrategyDoesNotRestartNeverServices(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var j journal
-		sup := shepherd.NewSupervisor("app", shepherd.WithStrategy(shepherd.OneForAll))
-		sup.Add("once", script(&j, "once")) // Never: runs once
+		sup := shepherd.NewSupervisor("app", shepherd.OneForAll)
+		sup.Add("once", script(&j, "once"), shepherd.AwaitReady(30*time.Second)) // Never: runs once
 		sup.Add("flaky", script(&j, "flaky", errBoom), shepherd.Restart(shepherd.OnFailure),
-			shepherd.WithBackoff(shepherd.Backoff{Min: time.Second, Max: time.Second}))
+			shepherd.Backoff{Min: time.Second, Max: time.Second}, shepherd.AwaitReady(30*time.Second))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
 		go func() { done <- sup.Run(ctx) }()

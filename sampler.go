@@ -2,21 +2,17 @@ package shepherd
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
-// DefaultSampleEvery and DefaultSampleWindow are a GoroutineSampler's
-// interval and history unless set.
-const (
-	DefaultSampleEvery  = time.Minute
-	DefaultSampleWindow = 10
-)
+// defaultSampleWindow is a GoroutineSampler's history unless Window sets it.
+const defaultSampleWindow = 10
 
 // A GoroutineSampler counts, at an interval, the goroutines each node of a
 // tree holds, its own and those labelled below it (plain go statements
@@ -24,20 +20,19 @@ const (
 // advice is to watch the goroutine count and suspect a leak when it only
 // grows; the sampler does it per owner, so the suspect has a name.
 //
-// It is a Service: add it to the tree it watches, and pass it to
-// DebugHandler in place of the supervisor to show each node's trend:
+// It is a Service: add it to the tree it watches. DebugHandler of that
+// tree then shows each node's trend:
 //
-//	gs := shepherd.NewGoroutineSampler(sup, shepherd.SampleEvery(30*time.Second),
-//		shepherd.MaxGoroutines("app/api", 10_000))
+//	gs := shepherd.NewGoroutineSampler(sup, 30*time.Second).MaxGoroutines("app/api", 10_000)
 //	sup.Add("goroutine-sampler", gs)
-//	debugMux.Handle("/debug/shepherd", shepherd.DebugHandler(gs))
+//	debugMux.Handle("/debug/shepherd", shepherd.DebugHandler(sup))
 //	mux.Handle("/livez", gs.Livez(shepherd.Livez(sup)))
 //
 // Each sample reads the goroutine profile, which stops the world for a
 // moment, and counts it per node: BenchmarkGoroutineSample measures about
 // 12 ms for a process of 1,000 goroutines on a small two-core machine, so
-// at the default interval of a minute the sampler takes some 0.02% of one
-// core. Nothing else pays: no hot path counts goroutines.
+// at an interval of a minute the sampler takes some 0.02% of one core.
+// Nothing else pays: no hot path counts goroutines.
 type GoroutineSampler struct {
 	root   *Supervisor
 	every  time.Duration
@@ -45,66 +40,80 @@ type GoroutineSampler struct {
 	limits map[string]int
 
 	mu      sync.Mutex
+	ran     bool             // Run was called: Window and MaxGoroutines panic
 	history map[string][]int // path -> counts, oldest first, at most window
 	samples int
-	over    map[string]*GoroutineLimitError // paths past their limit at the last sample
+	over    map[string]*goroutines.LimitError // paths past their limit at the last sample
 }
 
-// A SamplerOption configures a GoroutineSampler.
-type SamplerOption func(*GoroutineSampler)
-
-// SampleEvery sets the interval between samples (DefaultSampleEvery).
-func SampleEvery(d time.Duration) SamplerOption {
-	return func(s *GoroutineSampler) { s.every = d }
-}
-
-// SampleWindow sets how many samples the history keeps per node
-// (DefaultSampleWindow); a node is flagged as only growing when its count
-// rose at every sample of a full window.
-func SampleWindow(n int) SamplerOption {
-	return func(s *GoroutineSampler) { s.window = n }
+// Window sets how many samples the history keeps per node (10 unless set);
+// a node is flagged as only growing when its count rose at every sample of
+// a full window. It returns s, so that it can follow NewGoroutineSampler.
+// It panics if n is less than 2 or s has run.
+func (s *GoroutineSampler) Window(n int) *GoroutineSampler {
+	if n < 2 {
+		panic("shepherd: GoroutineSampler.Window(" + strconv.Itoa(n) + "): keep at least 2 samples, or leave the call out for 10")
+	}
+	s.beforeRun("Window")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.window = n
+	return s
 }
 
 // MaxGoroutines sets a ceiling on the goroutines the node at path may hold,
 // counting every goroutine labelled with path or a path below it. A sample
-// past it emits EventOverLimit at once to the tree's Logger and
-// OnEvent, with a *GoroutineLimitError that names the owner and where its
+// past it emits an Event at once to the tree's Logger and OnEvent, with
+// the node's state and, in Err, a *goroutines.LimitError that names the owner and where its
 // goroutines wait; the metrics export it; and the handler from Livez, if
 // used, fails until a sample is back under. A bare go statement in a
 // request handler is counted by nothing else: this is what keeps such a
-// leak from taking the process down quietly.
-func MaxGoroutines(path string, n int) SamplerOption {
+// leak from taking the process down quietly. It returns s, so that calls
+// can be chained; it panics if path is empty, n is less than 1 or s has run.
+func (s *GoroutineSampler) MaxGoroutines(path string, n int) *GoroutineSampler {
 	if path == "" || n < 1 {
-		panic("shepherd: MaxGoroutines(" + quote(path) + ", " + strconv.Itoa(n) + "): want a service's path and a ceiling of at least 1")
+		panic("shepherd: GoroutineSampler.MaxGoroutines(" + quote(path) + ", " + strconv.Itoa(n) + "): want a service's path and a ceiling of at least 1")
 	}
-	return func(s *GoroutineSampler) { s.limits[path] = n }
-}
-
-// NewGoroutineSampler returns a sampler of the tree under root. It samples
-// only while it runs as a service. It panics if root is nil or an option
-// is out of range.
-func NewGoroutineSampler(root *Supervisor, opts ...SamplerOption) *GoroutineSampler {
-	if root == nil {
-		panic("shepherd: NewGoroutineSampler(nil): pass the root *Supervisor whose goroutines to count")
-	}
-	s := &GoroutineSampler{root: root, every: DefaultSampleEvery, window: DefaultSampleWindow, limits: map[string]int{},
-		history: map[string][]int{}, over: map[string]*GoroutineLimitError{}}
-	for _, o := range opts {
-		o(s)
-	}
-	if s.every <= 0 || s.window < 2 {
-		panic("shepherd: NewGoroutineSampler: SampleEvery must be positive and SampleWindow at least 2")
-	}
+	s.beforeRun("MaxGoroutines")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits[path] = n
 	return s
 }
 
-// Snapshot returns the tree of the root, so that the sampler can stand in
-// for it in DebugHandler, which then shows each node's trend.
-func (s *GoroutineSampler) Snapshot() Node { return s.root.Snapshot() }
+// beforeRun panics if s has run: its settings are read without a lock
+// once it samples.
+func (s *GoroutineSampler) beforeRun(method string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ran {
+		panic("shepherd: GoroutineSampler." + method + " after Run: configure the sampler before adding it to a running tree")
+	}
+}
+
+// NewGoroutineSampler returns a sampler of the tree under root that samples
+// every interval (a minute is a good start), and makes DebugHandler(root)
+// show its trends. It samples only while it runs as a service. It panics
+// if root is nil or every is not positive.
+func NewGoroutineSampler(root *Supervisor, every time.Duration) *GoroutineSampler {
+	if root == nil {
+		panic("shepherd: NewGoroutineSampler(nil): pass the root *Supervisor whose goroutines to count")
+	}
+	if every <= 0 {
+		panic("shepherd: NewGoroutineSampler(" + quote(root.name) + ", " + every.String() + "): sample at a positive interval, such as time.Minute")
+	}
+	s := &GoroutineSampler{root: root, every: every, window: defaultSampleWindow, limits: map[string]int{},
+		history: map[string][]int{}, over: map[string]*goroutines.LimitError{}}
+	root.sampler.Store(s)
+	return s
+}
 
 // Run samples at once and then every interval until ctx is done; it
 // returns nil then.
 func (s *GoroutineSampler) Run(ctx context.Context) error {
+	s.mu.Lock()
+	s.ran = true
+	s.mu.Unlock()
 	var ev *events
 	if sc := scopeOf(ctx); sc != nil {
 		ev = sc.ev
@@ -112,8 +121,11 @@ func (s *GoroutineSampler) Run(ctx context.Context) error {
 	t := time.NewTicker(s.every)
 	defer t.Stop()
 	for {
-		for _, e := range s.Sample() {
-			ev.emit(ctx, Event{Kind: EventOverLimit, Path: e.Path, Err: e})
+		if fresh := s.Sample(); len(fresh) > 0 {
+			tree := s.root.Snapshot()
+			for _, e := range fresh {
+				ev.emit(ctx, Event{State: stateAt(tree, e.Path), Path: e.Path, Err: e})
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -125,8 +137,8 @@ func (s *GoroutineSampler) Run(ctx context.Context) error {
 
 // Sample takes one sample now and returns the limits it found newly
 // passed. Run calls it; tests and tools may too.
-func (s *GoroutineSampler) Sample() []*GoroutineLimitError {
-	all := Goroutines()
+func (s *GoroutineSampler) Sample() []*goroutines.LimitError {
+	all := goroutines.All()
 	tree := s.root.treeID()
 	counts := map[string]int{}
 	var nodes []string
@@ -173,21 +185,41 @@ func (s *GoroutineSampler) Sample() []*GoroutineLimitError {
 		}
 		s.history[p] = h
 	}
-	var fresh []*GoroutineLimitError
+	var fresh []*goroutines.LimitError
 	for path, max := range s.limits {
 		n := counts[path]
 		if n <= max {
 			delete(s.over, path)
 			continue
 		}
-		e := &GoroutineLimitError{Path: path, Count: n, Max: max, Goroutines: goroutinesUnder(all, tree, path)}
+		e := &goroutines.LimitError{Path: path, Count: n, Max: max, Goroutines: goroutinesUnder(all, tree, path)}
 		if s.over[path] == nil {
 			fresh = append(fresh, e)
 		}
 		s.over[path] = e
 	}
-	slices.SortFunc(fresh, func(a, b *GoroutineLimitError) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortFunc(fresh, func(a, b *goroutines.LimitError) int { return strings.Compare(a.Path, b.Path) })
 	return fresh
+}
+
+// stateAt returns the state of the node at path in the tree under n:
+// what an over-limit event reports, since it is not a change of state.
+// A path that names no node (a MaxGoroutines on a path below a service)
+// takes the state of the nearest node above it.
+func stateAt(n Node, path string) State {
+	for {
+		next := -1
+		for i, c := range n.Children {
+			if c.Path == path || strings.HasPrefix(path, c.Path+"/") {
+				next = i
+				break
+			}
+		}
+		if next < 0 {
+			return n.State
+		}
+		n = n.Children[next]
+	}
 }
 
 func parentPath(p string) string {
@@ -198,28 +230,14 @@ func parentPath(p string) string {
 	return p[:i]
 }
 
-// A GoroutineTrend is what a GoroutineSampler knows of one node.
-type GoroutineTrend struct {
-	// Counts are the node's goroutines at each sample, oldest first.
-	Counts []int `json:"counts"`
-	// Growing is true when the window is full and the count rose at every
-	// sample of it: the shape of a leak. A count that levels off, as a
-	// service's does once it has started, is not flagged.
-	Growing bool `json:"only_grown"`
-	// Max is the node's MaxGoroutines, 0 if none; Over is whether the last
-	// sample was past it.
-	Max  int  `json:"max_goroutines,omitempty"`
-	Over bool `json:"over_limit,omitempty"`
-}
-
 // Trends returns the trend of each node the last sample found in the
 // tree (and of each path given a MaxGoroutines), by path.
-func (s *GoroutineSampler) Trends() map[string]GoroutineTrend {
+func (s *GoroutineSampler) Trends() map[string]goroutines.Trend {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]GoroutineTrend, len(s.history))
+	out := make(map[string]goroutines.Trend, len(s.history))
 	for p, h := range s.history {
-		t := GoroutineTrend{Counts: slices.Clone(h), Max: s.limits[p], Over: s.over[p] != nil}
+		t := goroutines.Trend{Counts: slices.Clone(h), Max: s.limits[p], Over: s.over[p] != nil}
 		t.Growing = len(h) == s.window
 		for i := 1; i < len(h); i++ {
 			t.Growing = t.Growing && h[i] > h[i-1]
@@ -227,44 +245,4 @@ func (s *GoroutineSampler) Trends() map[string]GoroutineTrend {
 		out[p] = t
 	}
 	return out
-}
-
-// A GoroutineLimitError reports a node past its MaxGoroutines.
-type GoroutineLimitError struct {
-	Path       string
-	Count, Max int
-	// Goroutines are the node's goroutines at the sample.
-	Goroutines []GoroutineStack
-}
-
-// ErrGoroutineLimit is wrapped by every *GoroutineLimitError.
-var ErrGoroutineLimit = errors.New("shepherd: goroutine limit passed")
-
-func (e *GoroutineLimitError) Unwrap() error { return ErrGoroutineLimit }
-
-// Error names the owner, its count and ceiling, and where most of its
-// goroutines wait.
-func (e *GoroutineLimitError) Error() string {
-	msg := fmt.Sprintf("shepherd: %q holds %d goroutines, past its MaxGoroutines of %d", e.Path, e.Count, e.Max)
-	var top *GoroutineStack
-	for i := range e.Goroutines {
-		if top == nil || e.Goroutines[i].Count > top.Count {
-			top = &e.Goroutines[i]
-		}
-	}
-	if top != nil {
-		if f, ok := blockedAt([]GoroutineStack{*top}); ok {
-			msg += fmt.Sprintf("; %d of them (%s) wait in %s at %s:%d", top.Count, top.Path, f.Function, f.File, f.Line)
-		}
-	}
-	return msg
-}
-
-// Arrows writes the counts as "3→5→9".
-func (t GoroutineTrend) Arrows() string {
-	parts := make([]string, len(t.Counts))
-	for i, c := range t.Counts {
-		parts[i] = strconv.Itoa(c)
-	}
-	return strings.Join(parts, "→")
 }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
 // Livez wraps a liveness handler, such as Livez(root): while the last
@@ -13,7 +15,7 @@ import (
 // such owner, its count and where its goroutines wait, so that Kubernetes
 // or another watchdog probing this handler restarts the process before a
 // leak exhausts its memory; otherwise it passes the request to next. The
-// failure was logged as an EventOverLimit when the sample found it, before
+// failure was logged as an event (Err a *goroutines.LimitError) when the sample found it, before
 // any probe saw it. It is opt-in: a program that wants a leak reported but
 // not acted on serves Livez(root) alone. The systemd watchdog pings that
 // Main sends judge the tree as Livez(root) does and do not consult the
@@ -25,7 +27,7 @@ func (s *GoroutineSampler) Livez(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
-		var over []*GoroutineLimitError
+		var over []*goroutines.LimitError
 		for _, e := range s.over {
 			over = append(over, e)
 		}
@@ -34,7 +36,7 @@ func (s *GoroutineSampler) Livez(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		slices.SortFunc(over, func(a, b *GoroutineLimitError) int { return strings.Compare(a.Path, b.Path) })
+		slices.SortFunc(over, func(a, b *goroutines.LimitError) int { return strings.Compare(a.Path, b.Path) })
 		w.Header().Set("Cache-Control", "no-store")
 		if r.URL.Query().Get("format") == "json" || strings.Contains(r.Header.Get("Accept"), "application/json") {
 			w.Header().Set("Content-Type", "application/json")

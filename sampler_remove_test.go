@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/shepherd-go/shepherd"
 )
@@ -15,7 +16,7 @@ import (
 func TestGoroutineSamplerForgetsRemovedServices(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sup := shepherd.NewSupervisor("app")
-		gs := shepherd.NewGoroutineSampler(sup)
+		gs := shepherd.NewGoroutineSampler(sup, time.Minute)
 		blockForever := shepherd.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil })
 		sup.Add("tenant-1", blockForever)
 		sup.Add("stays", blockForever)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shepherd-go/shepherd"
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
 //go:noinline
@@ -28,12 +29,13 @@ func TestGoroutineSamplerFlagsGrowthAndLimit(t *testing.T) {
 		leak := make(chan int)
 		events := make(chan shepherd.Event, 16)
 		sup := shepherd.NewSupervisor("app", shepherd.OnEvent(func(e shepherd.Event) {
-			if e.Kind == shepherd.EventOverLimit {
+			var over *goroutines.LimitError
+			if errors.As(e.Err, &over) {
 				events <- e
 			}
 		}))
-		gs := shepherd.NewGoroutineSampler(sup, shepherd.SampleEvery(time.Second), shepherd.SampleWindow(3),
-			shepherd.MaxGoroutines("app/api", 6), shepherd.MaxGoroutines("app/calm", 6))
+		gs := shepherd.NewGoroutineSampler(sup, time.Second).Window(3).
+			MaxGoroutines("app/api", 6).MaxGoroutines("app/calm", 6)
 		sup.Add("api", shepherd.ServiceFunc(func(ctx context.Context) error {
 			for {
 				select {
@@ -70,18 +72,18 @@ func TestGoroutineSamplerFlagsGrowthAndLimit(t *testing.T) {
 		}
 		select {
 		case e := <-events:
-			var le *shepherd.GoroutineLimitError
+			var le *goroutines.LimitError
 			if e.Path != "app/api" || !errors.As(e.Err, &le) || le.Count != 7 || !strings.Contains(e.Err.Error(), "leakedInHandler") {
-				t.Errorf("event = %v %q %v; want app/api past its limit, waiting in leakedInHandler", e.Kind, e.Path, e.Err)
+				t.Errorf("event = %v %q %v; want app/api past its limit, waiting in leakedInHandler", e.State, e.Path, e.Err)
 			}
 		default:
-			t.Errorf("no EventOverLimit after app/api passed its ceiling")
+			t.Errorf("no over-limit event after app/api passed its ceiling")
 		}
 		rec := get(t, livez, "GET", "/livez")
 		if body := rec.Body.String(); rec.Code != http.StatusServiceUnavailable || !strings.Contains(body, `app/api goroutine limit: shepherd: "app/api" holds 7 goroutines, past its MaxGoroutines of 6`) || strings.Contains(body, "app/calm") {
 			t.Errorf("livez = %d %q; want 503 naming app/api alone", rec.Code, body)
 		}
-		text := get(t, shepherd.DebugHandler(gs), "GET", "/?goroutines=0").Body.String()
+		text := get(t, shepherd.DebugHandler(sup), "GET", "/?goroutines=0").Body.String()
 		if !regexp.MustCompile(`app/api  service  running for 2s  goroutines [01]→4→7 \(max 6\) OVER LIMIT ONLY GROWN`).MatchString(text) {
 			t.Errorf("debug page lacks app/api's trend:\n%s", text)
 		}
@@ -104,11 +106,13 @@ func TestGoroutineSamplerMisuse(t *testing.T) {
 		name string
 		fn   func()
 	}{
-		{"nil root", func() { shepherd.NewGoroutineSampler(nil) }},
-		{"empty path", func() { shepherd.MaxGoroutines("", 1) }},
-		{"zero limit", func() { shepherd.MaxGoroutines("app/api", 0) }},
-		{"zero interval", func() { shepherd.NewGoroutineSampler(shepherd.NewSupervisor("app"), shepherd.SampleEvery(0)) }},
-		{"nil livez", func() { shepherd.NewGoroutineSampler(shepherd.NewSupervisor("app")).Livez(nil) }},
+		{"nil root", func() { shepherd.NewGoroutineSampler(nil, time.Minute) }},
+		{"empty path", func() { shepherd.NewGoroutineSampler(shepherd.NewSupervisor("app"), time.Minute).MaxGoroutines("", 1) }},
+		{"zero limit", func() {
+			shepherd.NewGoroutineSampler(shepherd.NewSupervisor("app"), time.Minute).MaxGoroutines("app/api", 0)
+		}},
+		{"zero interval", func() { shepherd.NewGoroutineSampler(shepherd.NewSupervisor("app"), 0) }},
+		{"nil livez", func() { shepherd.NewGoroutineSampler(shepherd.NewSupervisor("app"), time.Minute).Livez(nil) }},
 	} {
 		if msg := mustPanic(t, tc.fn); !strings.HasPrefix(msg, "shepherd: ") {
 			t.Errorf("%s: panic %q; want a shepherd: message", tc.name, msg)
@@ -134,7 +138,7 @@ func BenchmarkGoroutineSample(b *testing.B) {
 	done := make(chan error, 1)
 	go func() { done <- sup.Run(ctx) }()
 	<-started
-	gs := shepherd.NewGoroutineSampler(sup)
+	gs := shepherd.NewGoroutineSampler(sup, time.Minute)
 	for b.Loop() {
 		gs.Sample()
 	}

@@ -26,11 +26,11 @@ func TestStuckServiceSaidOnce(t *testing.T) {
 		<-release
 	})})
 	var mu sync.Mutex
-	var kinds []shepherd.EventKind
+	var kinds []shepherd.State
 	sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(500*time.Millisecond), shepherd.OnEvent(func(e shepherd.Event) {
 		if e.Path == "app/api" {
 			mu.Lock()
-			kinds = append(kinds, e.Kind)
+			kinds = append(kinds, e.State)
 			mu.Unlock()
 		}
 	}))
@@ -61,9 +61,9 @@ func TestStuckServiceSaidOnce(t *testing.T) {
 	stuck, stopped := 0, 0
 	for _, k := range kinds {
 		switch k {
-		case shepherd.EventStuck:
+		case shepherd.StateStuck:
 			stuck++
-		case shepherd.EventStopped:
+		case shepherd.StateStopped:
 			stopped++
 		}
 	}

@@ -98,16 +98,16 @@ func TestMainNotifiesSystemd(t *testing.T) {
 	var once sync.Once
 	t.Cleanup(func() { once.Do(func() { close(release) }) }) // a failed test leaves nothing blocked
 	sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(3*time.Second))
-	if err := sup.Add("db", shepherd.ReadyFunc(func(ctx context.Context) error {
+	sup.Add("db", shepherd.ServiceFunc(func(ctx context.Context) error {
 		<-release
 		shepherd.Ready(ctx)
 		<-ctx.Done()
 		return nil
-	})); err != nil {
-		t.Fatal(err)
-	}
+	}), shepherd.AwaitReady(30*time.Second))
 	code := make(chan int, 1)
-	go func() { code <- shepherd.Main(sup, shepherd.Signals(syscall.SIGUSR1), shepherd.MainLogger(discard)) }()
+	go func() {
+		code <- shepherd.MainWith(sup, shepherd.Signals(syscall.SIGUSR1), shepherd.MainLogger(discard))
+	}()
 
 	for _, d := range sock.until("STATUS=not ready: app/db starting") {
 		if strings.Contains(d, "READY=1") {
@@ -137,11 +137,11 @@ func TestMainNotifiesSystemd(t *testing.T) {
 func TestMainNotifiesAbstractSocket(t *testing.T) {
 	sock := listenNotify(t, fmt.Sprintf("@shepherd-test-%d-%d", os.Getpid(), time.Now().UnixNano()))
 	sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(2*time.Second))
-	if err := sup.Add("loop", shepherd.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil })); err != nil {
-		t.Fatal(err)
-	}
+	sup.Add("loop", shepherd.ServiceFunc(func(ctx context.Context) error { <-ctx.Done(); return nil }))
 	code := make(chan int, 1)
-	go func() { code <- shepherd.Main(sup, shepherd.Signals(syscall.SIGUSR1), shepherd.MainLogger(discard)) }()
+	go func() {
+		code <- shepherd.MainWith(sup, shepherd.Signals(syscall.SIGUSR1), shepherd.MainLogger(discard))
+	}()
 	got := sock.until("READY=1")
 	if last, want := got[len(got)-1], "READY=1\nSTATUS=ready: 1 service"; last != want {
 		t.Fatalf("got %q; want %q", got, want)
@@ -166,14 +166,12 @@ func TestMainNotifiesFailure(t *testing.T) {
 	sock := listenNotify(t, filepath.Join(t.TempDir(), "notify"))
 	fail := make(chan struct{})
 	sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(2*time.Second))
-	if err := sup.Add("job", shepherd.ServiceFunc(func(ctx context.Context) error {
+	sup.Add("job", shepherd.ServiceFunc(func(ctx context.Context) error {
 		<-fail
 		return fmt.Errorf("disk full")
-	})); err != nil {
-		t.Fatal(err)
-	}
+	}))
 	code := make(chan int, 1)
-	go func() { code <- shepherd.Main(sup, shepherd.MainLogger(discard)) }()
+	go func() { code <- shepherd.MainWith(sup, shepherd.MainLogger(discard)) }()
 	sock.until("READY=1")
 	close(fail)
 	if c := <-code; c != shepherd.ExitFailure {

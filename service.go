@@ -2,6 +2,7 @@ package shepherd
 
 import (
 	"context"
+	"time"
 )
 
 // A Service is a long-running part of a program: an HTTP server, a
@@ -29,37 +30,13 @@ type Stopper interface {
 
 // ServiceFunc adapts a function to the Service interface. The service is
 // ready as soon as its goroutine is started, so the next service may begin
-// before this one's first statement runs; use ReadyFunc when the next
-// service must wait for this one to prepare, or to finish.
+// before this one's first statement runs; add it with AwaitReady, and call
+// Ready from it, when the next service must wait for this one to prepare,
+// or to finish.
 type ServiceFunc func(ctx context.Context) error
 
 // Run calls f(ctx).
 func (f ServiceFunc) Run(ctx context.Context) error { return f(ctx) }
-
-// A ReadySignaler is a Service that tells its Supervisor when it is ready to
-// take work by calling Ready from Run. The Supervisor starts the next
-// service only once that happened (or Run returned, or the start timeout
-// passed). Services that are not ReadySignalers are ready as soon as their
-// goroutine is started.
-//
-// HTTP servers made by HTTPServer are ready once their listener is bound,
-// Pools once their workers run, and Supervisors once all their services are
-// ready.
-type ReadySignaler interface {
-	Service
-	// SignalsReady reports whether Run will call Ready.
-	SignalsReady() bool
-}
-
-// ReadyFunc adapts a function that calls Ready(ctx) once it is ready to
-// the Service and ReadySignaler interfaces.
-type ReadyFunc func(ctx context.Context) error
-
-// Run calls f(ctx).
-func (f ReadyFunc) Run(ctx context.Context) error { return f(ctx) }
-
-// SignalsReady reports true: f promises to call Ready.
-func (f ReadyFunc) SignalsReady() bool { return true }
 
 // Ready tells the Supervisor running the service that owns ctx that the
 // service is ready, letting the next service start. Calling it more than
@@ -70,7 +47,22 @@ func Ready(ctx context.Context) {
 	}
 }
 
-func signalsReady(svc Service) bool {
-	r, ok := svc.(ReadySignaler)
-	return ok && r.SignalsReady()
+// readySignaler is a built-in service that calls Ready from Run:
+// HTTPServer once bound, Pool once its workers run, Supervisor once all its
+// services are ready. The method is unexported so that only this package
+// implements it; a user's service says it signals with AwaitReady.
+type readySignaler interface {
+	signalsReady() bool
+}
+
+// readyTimeout returns how long the supervisor waits for svc to call
+// Ready, 0 if it does not wait.
+func readyTimeout(svc Service, cfg serviceConfig) time.Duration {
+	if cfg.await > 0 {
+		return cfg.await
+	}
+	if r, ok := svc.(readySignaler); ok && r.signalsReady() {
+		return builtinReadyTimeout
+	}
+	return 0
 }

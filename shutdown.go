@@ -88,7 +88,7 @@ func (s *Supervisor) shutdown(ctx context.Context) error {
 // the services would no longer have half the budget left.
 func (s *Supervisor) drain(deadline time.Time) {
 	d := max(0, min(s.cfg.drainDelay, time.Until(deadline)/2))
-	s.ev.emit(s.base, Event{Kind: EventDraining, Path: s.path, Delay: d})
+	s.ev.emit(s.base, Event{State: StateDraining, Path: s.path, Delay: d})
 	t := time.NewTimer(d)
 	defer t.Stop()
 	<-t.C

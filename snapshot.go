@@ -13,7 +13,7 @@ import (
 // State is where a service is in its life.
 type State int
 
-// The states of a service, as Snapshot reports them.
+// The states of a service, as Snapshot and Event report them.
 const (
 	StateIdle       State = iota // added, not started yet
 	StateStarting                // Run called, not ready yet
@@ -23,10 +23,13 @@ const (
 	StateStopped                 // returned
 	StateFailed                  // returned with a failure
 	StateStuck                   // did not return within the shutdown budget
+	StateDraining                // a stopping root supervisor waits out its DrainDelay
 )
 
-var stateNames = [...]string{"idle", "starting", "running", "restarting", "stopping", "stopped", "failed", "stuck"}
+var stateNames = [...]string{"idle", "starting", "running", "restarting", "stopping", "stopped", "failed", "stuck", "draining"}
 
+// String returns the state's name as the debug page and JSON show it,
+// such as "running".
 func (s State) String() string {
 	if s >= 0 && int(s) < len(stateNames) {
 		return stateNames[s]
@@ -56,7 +59,7 @@ type Node struct {
 	Children []Node
 	// Stats are the counters of a pool (Kind "pool"), nil for other
 	// services.
-	Stats *Stats
+	Stats *PoolStats
 }
 
 // Snapshot returns the live tree under the supervisor: every service with
@@ -117,7 +120,7 @@ func (s *Supervisor) snapshot(at string) Node {
 		case *Supervisor:
 			sub := svc.snapshot(e.node.Path)
 			e.node.Kind, e.node.Children = "supervisor", sub.Children
-		case interface{ Stats() Stats }:
+		case interface{ Stats() PoolStats }:
 			st := svc.Stats()
 			e.node.Kind, e.node.Stats = "pool", &st
 		}

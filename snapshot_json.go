@@ -37,7 +37,7 @@ type nodeJSON struct {
 	Started  *time.Time `json:"started,omitempty"`
 	Restarts int        `json:"restarts"`
 	LastErr  string     `json:"last_error,omitempty"`
-	Stats    *Stats     `json:"stats,omitempty"`
+	Stats    *PoolStats `json:"stats,omitempty"`
 }
 
 func newNodeJSON(n Node) nodeJSON {

@@ -166,7 +166,7 @@ func (s *Supervisor) force(forced []*child, cause error, since time.Time, restar
 	se := newStuckError(max(0, deadline().Sub(since)).Round(time.Millisecond), s.tree, paths)
 	for _, c := range stuck {
 		s.setState(c, StateStuck, se)
-		s.ev.emit(c.base, Event{Kind: EventStuck, Path: c.path, Err: se})
+		s.ev.emit(c.base, Event{State: StateStuck, Path: c.path, Err: se})
 	}
 	return multierr.Append(errs, se)
 }
@@ -209,10 +209,10 @@ func (s *Supervisor) reap(c *child, r *run, restarting bool) error {
 		s.unsure = append(s.unsure, c)
 	case r.stopped:
 		s.setState(c, StateStopped, nil)
-		s.ev.emit(c.base, Event{Kind: EventStopped, Path: c.path})
+		s.ev.emit(c.base, Event{State: StateStopped, Requested: true, Path: c.path})
 	default:
 		s.setState(c, StateStopped, nil)
-		s.ev.emit(c.base, Event{Kind: EventExited, Path: c.path, Err: r.err})
+		s.ev.emit(c.base, Event{State: StateStopped, Path: c.path, Err: r.err})
 	}
 	if r.stopErr() != nil && !echoesStopCall(r.stopErr()) {
 		errs = multierr.Append(errs, &TaskError{Path: c.path, Err: fmt.Errorf("stop: %w", r.stopErr())})
@@ -229,9 +229,9 @@ func (s *Supervisor) requestStop(c *child, r *run, cause error, stopBy time.Time
 	r.stopped = true // under mu: earlyFailure reads it from other goroutines
 	s.mu.Unlock()
 	s.setState(c, StateStopping, nil)
-	s.ev.emit(c.base, Event{Kind: EventStopping, Path: c.path})
-	stopper, ok := c.svc.(Stopper)
-	if !ok {
+	s.ev.emit(c.base, Event{State: StateStopping, Path: c.path})
+	stop := stopFunc(c.svc)
+	if stop == nil {
 		r.cancel(cause)
 		return
 	}
@@ -252,9 +252,22 @@ func (s *Supervisor) requestStop(c *child, r *run, cause error, stopBy time.Time
 		if !errors.Is(cause, errRestart) {
 			ctx = context.WithValue(ctx, parentLingersKey{}, true)
 		}
-		st.err = stopper.Stop(ctx)
+		st.err = stop(ctx)
 		returned = true
 	}()
+}
+
+// stopFunc returns the Stop of svc: a Stopper's, or a nested supervisor's
+// (which is not a Stopper: its Stop has no result, the result of its stop
+// being what its Run returns); nil for other services.
+func stopFunc(svc Service) func(context.Context) error {
+	switch svc := svc.(type) {
+	case *Supervisor:
+		return func(ctx context.Context) error { svc.Stop(ctx); return nil }
+	case Stopper:
+		return svc.Stop
+	}
+	return nil
 }
 
 // nestedGrace is how long past the deadline a supervisor waits for a

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/shepherd-go/shepherd"
+
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
 // The stress test builds a random supervision tree from a seed, injects
@@ -167,19 +169,19 @@ func runSeed(t *testing.T, seed uint64, verbose bool) {
 		done := make(chan error, 1)
 		go func() { done <- root.Run(ctx) }()
 
-		// Concurrent Add while running and while stopping.
+		// Concurrent StartService while running and while stopping.
 		var adders sync.WaitGroup
 		defer adders.Wait()
 		addAt := stopAt - time.Duration(w.rnd.IntN(2))*time.Second
 		adders.Go(func() {
 			time.Sleep(addAt)
 			for i := range 3 {
-				err := root.Add(fmt.Sprintf("late%d", i), shepherd.ServiceFunc(func(ctx context.Context) error {
+				err := root.StartService(fmt.Sprintf("late%d", i), shepherd.ServiceFunc(func(ctx context.Context) error {
 					<-ctx.Done()
 					return ctx.Err()
 				}))
 				if err != nil && !errors.Is(err, shepherd.ErrClosed) {
-					t.Errorf("seed %d: Add while stopping = %v; want nil or ErrClosed", seed, err)
+					t.Errorf("seed %d: StartService while stopping = %v; want nil or ErrClosed", seed, err)
 				}
 				time.Sleep(time.Second)
 			}
@@ -210,7 +212,7 @@ func runSeed(t *testing.T, seed uint64, verbose bool) {
 		w.check(seed, root, err, stopAt)
 		if verbose && t.Failed() {
 			for _, e := range w.events {
-				t.Logf("%v %s %v %v", e.Time.Sub(w.start), e.Path, e.Kind, e.Err)
+				t.Logf("%v %s %v %v", e.Time.Sub(w.start), e.Path, e.State, e.Err)
 			}
 		}
 		close(w.release)
@@ -235,7 +237,7 @@ func (w *world) supervisor(name, path string, depth int, budget time.Duration, f
 	sup := shepherd.NewSupervisor(name,
 		shepherd.ShutdownTimeout(budget),
 		shepherd.MaxRestarts(maxR, per),
-		shepherd.WithStrategy(strategy),
+		strategy,
 		shepherd.OnEvent(w.record))
 	fanout := 1 + w.rnd.IntN(min(20, 6+depth*2))
 	switch {
@@ -249,7 +251,7 @@ func (w *world) supervisor(name, path string, depth int, budget time.Duration, f
 		childPath := path + "/" + name
 		policy := shepherd.RestartPolicy(w.rnd.IntN(3))
 		opts := []shepherd.ServiceOption{shepherd.Restart(policy),
-			shepherd.WithBackoff(shepherd.Backoff{Min: 100 * time.Millisecond, Max: 2 * time.Second, Jitter: 0.5})}
+			shepherd.Backoff{Min: 100 * time.Millisecond, Max: 2 * time.Second, Jitter: 0.5}}
 		if depth < 3 && w.rnd.IntN(5) == 0 {
 			// A nested supervisor has a smaller budget, so that it can
 			// report its own stuck services within its parent's.
@@ -263,7 +265,7 @@ func (w *world) supervisor(name, path string, depth int, budget time.Duration, f
 			opts[0] = shepherd.Restart(shepherd.Never)
 			p.policy = shepherd.Never
 			p.fatal = fatal
-			sup.Add(name, w.pool(p, budget), opts...)
+			sup.Add(name, w.pool(p, budget), append(opts, shepherd.AwaitReady(30*time.Second))...)
 			continue
 		}
 		if p.kind == faultStorm {
@@ -472,7 +474,7 @@ func (w *world) check(seed uint64, root *shepherd.Supervisor, err error, stopAt 
 			stuckPaths[st.Path] = true
 		}
 	}
-	for _, g := range shepherd.Goroutines() {
+	for _, g := range goroutines.All() {
 		if !strings.HasPrefix(g.Path, "app") {
 			continue
 		}
@@ -532,7 +534,7 @@ func (w *world) check(seed uint64, root *shepherd.Supervisor, err error, stopAt 
 			// A storm below may cross a limit first: the failure that
 			// crossed it must not come after the first fatal fault.
 			at, ok := when(func(e shepherd.Event) bool {
-				return e.Path == rl.Service && (e.Kind == shepherd.EventFailed || e.Kind == shepherd.EventPanicked) &&
+				return e.Path == rl.Service && e.State == shepherd.StateFailed &&
 					(e.Err == rl.Last || errors.Is(e.Err, rl.Last) || errors.Is(rl.Last, e.Err))
 			})
 			if !ok || at > want.at {
@@ -543,7 +545,7 @@ func (w *world) check(seed uint64, root *shepherd.Supervisor, err error, stopAt 
 			// which fails its supervisor: also not after the first fatal
 			// fault.
 			at, ok := when(func(e shepherd.Event) bool {
-				return e.Kind == shepherd.EventStuck && slices.ContainsFunc(se.Tasks, func(t shepherd.StuckTask) bool { return t.Path == e.Path })
+				return e.State == shepherd.StateStuck && slices.ContainsFunc(se.Tasks, func(t shepherd.StuckTask) bool { return t.Path == e.Path })
 			})
 			if !ok || at > want.at {
 				fail("first error %v (stuck at %v: %v); want the first fatal fault %s of %s at %v", first, at, ok, faultNames[want.kind], want.path, want.at)
@@ -582,10 +584,10 @@ func (w *world) check(seed uint64, root *shepherd.Supervisor, err error, stopAt 
 	restarts := map[string][]time.Time{}
 	runs := map[string]int{}
 	for _, e := range events {
-		switch e.Kind {
-		case shepherd.EventStarting:
+		switch e.State {
+		case shepherd.StateStarting:
 			runs[e.Path]++
-		case shepherd.EventRestarting:
+		case shepherd.StateRestarting:
 			parent := e.Path[:strings.LastIndexByte(e.Path, '/')]
 			key := parent + "#" + strconv.Itoa(runs[parent])
 			restarts[key] = append(restarts[key], e.Time)
@@ -755,11 +757,11 @@ func (w *world) pool(p *leafPlan, budget time.Duration) shepherd.Service {
 			pp.mu.Unlock()
 			return ctx.Err()
 		}
-	}, shepherd.QueueSize(queue), shepherd.OnUnprocessed(func(id int) {
+	}, shepherd.QueueSize(queue)).OnUnprocessed(func(id int) {
 		pp.mu.Lock()
 		pp.handedBack[id]++
 		pp.mu.Unlock()
-	}))
+	})
 	fmt.Fprintf(&w.verbose, "    (pool: %d workers, queue %d)\n", workers, queue)
 	return &poolService{p: pp, submits: 1 + w.rnd.IntN(3), w: w}
 }
@@ -795,8 +797,6 @@ func (ps *poolService) Run(ctx context.Context) error {
 	g.Go("pool", ps.p.pool.Run)
 	return g.Wait()
 }
-
-func (ps *poolService) SignalsReady() bool { return true }
 
 func (ps *poolService) Stop(ctx context.Context) error { return ps.p.pool.Stop(ctx) }
 

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"go.uber.org/multierr"
+
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
 // This file owns the stuck report: StuckError, the goroutine stacks it
@@ -34,7 +36,7 @@ type StuckTask struct {
 	Path string
 	// Goroutines are the goroutines owned by the service or by tasks below
 	// it when the budget ran out.
-	Goroutines []GoroutineStack
+	Goroutines []goroutines.Stack
 }
 
 // Error names the stuck services and, for each, the innermost frame of its
@@ -73,7 +75,7 @@ func (e *StuckError) Report() string {
 	return b.String()
 }
 
-func writeStacks(b *strings.Builder, gs []GoroutineStack) {
+func writeStacks(b *strings.Builder, gs []goroutines.Stack) {
 	for _, g := range gs {
 		fmt.Fprintf(b, "  %d %s owned by %s%s\n", g.Count, plural(g.Count, "goroutine", "goroutines"), g.Path, leakNote(g))
 		for _, f := range g.Frames {
@@ -84,7 +86,7 @@ func writeStacks(b *strings.Builder, gs []GoroutineStack) {
 
 // blockedAt returns the innermost frame outside the runtime and the
 // standard library's synchronisation, which is where a reader looks first.
-func blockedAt(gs []GoroutineStack) (Frame, bool) {
+func blockedAt(gs []goroutines.Stack) (goroutines.Frame, bool) {
 	for _, g := range gs {
 		for _, f := range g.Frames {
 			if !isPlumbing(f.Function) {
@@ -92,7 +94,7 @@ func blockedAt(gs []GoroutineStack) (Frame, bool) {
 			}
 		}
 	}
-	return Frame{}, false
+	return goroutines.Frame{}, false
 }
 
 func isPlumbing(fn string) bool {
@@ -112,7 +114,7 @@ func plural(n int, one, many string) string {
 }
 
 func newStuckError(budget time.Duration, tree string, paths []string) *StuckError {
-	all := Goroutines()
+	all := goroutines.All()
 	markLeaked(all)
 	e := &StuckError{Budget: budget}
 	for _, p := range paths {
@@ -123,8 +125,8 @@ func newStuckError(budget time.Duration, tree string, paths []string) *StuckErro
 
 // goroutinesUnder returns the goroutine stacks of tree owned by path or by
 // a path below it.
-func goroutinesUnder(all []GoroutineStack, tree, path string) []GoroutineStack {
-	var out []GoroutineStack
+func goroutinesUnder(all []goroutines.Stack, tree, path string) []goroutines.Stack {
+	var out []goroutines.Stack
 	for _, g := range all {
 		if g.Tree == tree && (g.Path == path || strings.HasPrefix(g.Path, path+"/")) {
 			out = append(out, g)
@@ -153,10 +155,10 @@ func (s *Supervisor) lingering(result error, since time.Time) error {
 	// looked at less and less often, as each look stops the world.
 	pause := time.Millisecond
 	for {
-		left := map[string][]GoroutineStack{}
+		left := map[string][]goroutines.Stack{}
 		var order []string
 	next:
-		for _, g := range Goroutines() {
+		for _, g := range goroutines.All() {
 			if g.Tree != s.tree || g.Path == s.path || !under(g.Path, s.path) {
 				continue // another tree's, not below this supervisor, or its own goroutine
 			}
@@ -186,7 +188,7 @@ func (s *Supervisor) lingering(result error, since time.Time) error {
 						s.setState(c, StateStuck, se)
 					}
 				}
-				s.ev.emit(s.base, Event{Kind: EventStuck, Path: p, Err: se})
+				s.ev.emit(s.base, Event{State: StateStuck, Path: p, Err: se})
 			}
 			return se
 		}
@@ -215,7 +217,7 @@ func (s *Supervisor) sayOnce(result error) error {
 	}
 	for _, c := range unsure {
 		if !stuck[c.path] {
-			s.ev.emit(c.base, Event{Kind: EventStopped, Path: c.path})
+			s.ev.emit(c.base, Event{State: StateStopped, Requested: true, Path: c.path})
 		}
 	}
 	if len(stuck) == 0 {

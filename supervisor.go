@@ -37,7 +37,7 @@ type Supervisor struct {
 	mu        sync.Mutex
 	state     supState
 	path      string
-	tree      string // the tree's identity, its goroutines' LabelTree; set by Run under mu
+	tree      string // the tree's identity, its goroutines' labelTree; set by Run under mu
 	children  []*child
 	names     map[string]bool
 	wake      chan struct{} // a message was posted or a service added; capacity 1
@@ -50,13 +50,14 @@ type Supervisor struct {
 	// parentLingers: the parent's shutdown stops this run and looks for
 	// leftovers below it, so this Run need not.
 	parentLingers bool
-	rebudget      chan struct{} // a stop request or Stop deadline may have moved the shutdown deadline; capacity 1
-	stopCh        chan struct{} // closed by Stop
-	stopBy        time.Time     // deadline given to Stop, if any
-	stopAt        time.Time     // when the stop was requested, if it was
-	done          chan struct{} // closed when Run returns
-	since         time.Time     // when state last changed, for Snapshot
-	lastErr       error         // what the last Run returned
+	rebudget      chan struct{}                    // a stop request or Stop deadline may have moved the shutdown deadline; capacity 1
+	stopCh        chan struct{}                    // closed by Stop
+	stopBy        time.Time                        // deadline given to Stop, if any
+	stopAt        time.Time                        // when the stop was requested, if it was
+	done          chan struct{}                    // closed when Run returns
+	since         time.Time                        // when state last changed, for Snapshot
+	lastErr       error                            // what the last Run returned
+	sampler       atomic.Pointer[GoroutineSampler] // the sampler of this tree, if any, whose trends DebugHandler shows
 
 	// Fields below are owned by the goroutine in Run.
 	unsure       []*child  // stopped, but their Stop ran out of time; see sayOnce
@@ -105,19 +106,16 @@ func NewSupervisor(name string, opts ...SupervisorOption) *Supervisor {
 			"name it after the program or subsystem, like \"app\", and nest supervisors with Add")
 	}
 	cfg := supervisorConfig{
-		shutdownTimeout: DefaultShutdownTimeout,
-		startTimeout:    DefaultStartTimeout,
-		maxRestarts:     DefaultMaxRestarts,
-		restartPeriod:   DefaultRestartPeriod,
+		shutdownTimeout: defaultShutdownTimeout,
+		maxRestarts:     defaultMaxRestarts,
+		restartPeriod:   defaultRestartPeriod,
 	}
 	for _, o := range opts {
-		o(&cfg)
+		o.applySupervisor(&cfg)
 	}
 	switch {
 	case cfg.shutdownTimeout <= 0:
 		panic("shepherd: supervisor " + quote(name) + ": ShutdownTimeout(" + cfg.shutdownTimeout.String() + ") must be positive")
-	case cfg.startTimeout <= 0:
-		panic("shepherd: supervisor " + quote(name) + ": StartTimeout(" + cfg.startTimeout.String() + ") must be positive")
 	case cfg.maxRestarts < 0 || cfg.restartPeriod <= 0:
 		panic("shepherd: supervisor " + quote(name) + ": MaxRestarts(" + strconv.Itoa(cfg.maxRestarts) + ", " + cfg.restartPeriod.String() +
 			") needs n >= 0 and a positive period")
@@ -138,48 +136,70 @@ func NewSupervisor(name string, opts ...SupervisorOption) *Supervisor {
 	}
 }
 
-// Add adds svc to the supervisor as the service called name.
+// Add adds svc to the supervisor as the service called name, to start when
+// Run is called. Services start in the order they were added, each once the
+// one before it is ready, and stop in reverse order.
 //
-// Services start in the order they were added. A service added while the
-// supervisor runs is started at once, after those added before it, and is
-// stopped before them; if the supervisor begins to stop at that moment, it
-// may never start (Snapshot shows it idle). Once the supervisor is stopping
-// or has stopped, Add returns ErrClosed and svc never runs.
+// Add wires a tree before it runs, and cannot fail: it panics if name is
+// empty, contains "/", or is already taken, if svc is nil (a nil
+// *Supervisor included) or a supervisor that contains s, if an option is
+// out of range, if s was not made by NewSupervisor, or if Run or Stop was
+// called (a service added to a running tree may be refused: use
+// StartService, whose error says whether it will run).
+func (s *Supervisor) Add(name string, svc Service, opts ...ServiceOption) {
+	_ = s.add("Add", name, svc, opts)
+}
+
+// StartService adds svc to the supervisor as the service called name and,
+// if the supervisor is running, starts it at once, after the services added
+// before it; it is stopped before them. If the supervisor begins to stop at
+// that moment, svc may never start (Snapshot shows it idle). Once the
+// supervisor is stopping or has stopped, StartService returns an error
+// wrapping ErrClosed and svc never runs. Before Run, it adds svc like Add
+// and returns nil.
 //
-// Add panics if name is empty, contains "/", or is already taken, if svc is
-// nil (a nil *Supervisor included) or a supervisor that contains s, if an
-// option is out of range, or if s was not made by NewSupervisor.
-func (s *Supervisor) Add(name string, svc Service, opts ...ServiceOption) error {
-	s.mustBeMade("Add(" + quote(name) + ")")
+// StartService panics for the same misuse as Add, except that it may be
+// called at any time.
+func (s *Supervisor) StartService(name string, svc Service, opts ...ServiceOption) error {
+	return s.add("StartService", name, svc, opts)
+}
+
+// add is Add and StartService; only StartService may be called once the
+// supervisor has run.
+func (s *Supervisor) add(method, name string, svc Service, opts []ServiceOption) error {
+	call := method + "(" + quote(name)
+	s.mustBeMade(call + ")")
 	if sub, ok := svc.(*Supervisor); ok && sub == nil {
-		panic("shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) + ", (*Supervisor)(nil)): the service is a nil *Supervisor; create it with shepherd.NewSupervisor")
+		panic("shepherd: supervisor " + quote(s.name) + ": " + call + ", (*Supervisor)(nil)): the service is a nil *Supervisor; create it with shepherd.NewSupervisor")
 	}
 	if sub, ok := svc.(*Supervisor); ok && sub.contains(s) {
-		panic("shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) + "): the service is this supervisor or contains it; a tree cannot hold itself")
+		panic("shepherd: supervisor " + quote(s.name) + ": " + call + "): the service is this supervisor or contains it; a tree cannot hold itself")
 	}
 	cfg := serviceConfig{backoff: defaultBackoff}
 	for _, o := range opts {
-		o(&cfg)
+		o.applyService(&cfg)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
 	case name == "" || strings.Contains(name, "/"):
-		panic("shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) +
+		panic("shepherd: supervisor " + quote(s.name) + ": " + call +
 			"): a service name must be non-empty and contain no \"/\"; it becomes part of the service's path")
 	case svc == nil:
-		panic("shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) + ", nil): pass the service to run")
+		panic("shepherd: supervisor " + quote(s.name) + ": " + call + ", nil): pass the service to run")
 	case s.names[name]:
-		panic("shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) + "): a service with that name was already added; names must be unique")
+		panic("shepherd: supervisor " + quote(s.name) + ": " + call + "): a service with that name was already added; names must be unique")
 	case cfg.restart < Never || cfg.restart > Always:
-		panic("shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) + "): unknown " + cfg.restart.String())
+		panic("shepherd: supervisor " + quote(s.name) + ": " + call + "): unknown " + cfg.restart.String())
+	case method == "Add" && s.state != supIdle:
+		panic("shepherd: supervisor " + quote(s.name) + ": " + call + ") after Run or Stop was called: use StartService, whose error says whether the service will run")
 	}
 	cfg.backoff.validate(s.name, name)
 	if s.state >= supStopping {
-		return &scopedError{"shepherd: supervisor " + quote(s.name) + ": Add(" + quote(name) +
+		return &scopedError{"shepherd: supervisor " + quote(s.name) + ": " + call +
 			") after the supervisor began to stop; add services before Run, or while it runs", ErrClosed}
 	}
-	c := &child{sup: s, name: name, svc: svc, cfg: cfg, signals: signalsReady(svc)}
+	c := &child{sup: s, name: name, svc: svc, cfg: cfg, signals: readyTimeout(svc, cfg)}
 	s.names[name] = true
 	// An append in place is safe for snapshotChildren's callers, which
 	// read the old slice without the lock: it writes past their length.
@@ -215,9 +235,9 @@ func (s *Supervisor) contains(target *Supervisor) bool {
 	return false
 }
 
-// SignalsReady reports true: a Supervisor calls Ready once all its services
+// signalsReady reports true: a Supervisor calls Ready once all its services
 // are ready, so a parent supervisor starts the next service only then.
-func (s *Supervisor) SignalsReady() bool { return true }
+func (s *Supervisor) signalsReady() bool { return true }
 
 // budgetChanged tells a stop in progress to read its deadline again.
 func (s *Supervisor) budgetChanged() {
@@ -239,15 +259,15 @@ func (s *Supervisor) poke() {
 // return or for ctx to be done. A deadline on ctx caps the shutdown budget,
 // also when the supervisor is already stopping. Stop before Run makes the
 // next Run return ErrClosed at once (a parent that stops a child supervisor
-// before it ran); Stop after Run returned does nothing. Stop always returns
-// nil: the result of the stop is what Run returns.
+// before it ran); Stop after Run returned does nothing. Stop has no
+// result: the result of the stop is what Run returns.
 //
 // Called from a Logger or OnEvent hook of the supervisor's tree, Stop asks
 // for the stop and returns at once: Run waits for the hook to return, so
 // Stop cannot wait for Run.
 //
 // Stop panics if ctx is nil or s was not made by NewSupervisor.
-func (s *Supervisor) Stop(ctx context.Context) error {
+func (s *Supervisor) Stop(ctx context.Context) {
 	s.mustBeMade("Stop")
 	if ctx == nil {
 		panic("shepherd: supervisor " + quote(s.name) + ": Stop(nil): pass a context; its deadline caps the shutdown budget, context.Background() for none")
@@ -257,10 +277,10 @@ func (s *Supervisor) Stop(ctx context.Context) error {
 	case supIdle:
 		s.state, s.since = supClosed, time.Now()
 		s.mu.Unlock()
-		return nil
+		return
 	case supClosed, supDone:
 		s.mu.Unlock()
-		return nil
+		return
 	case supRunning:
 		s.state, s.since = supStopping, time.Now()
 		if s.stopAt.IsZero() {
@@ -283,13 +303,12 @@ func (s *Supervisor) Stop(ctx context.Context) error {
 		// Called from a Logger or OnEvent hook of this tree: Run waits for
 		// the sink to return before it returns, so waiting here would wait
 		// for ourselves.
-		return nil
+		return
 	}
 	select {
 	case <-done:
 	case <-ctx.Done():
 	}
-	return nil
 }
 
 // deliversHere reports whether the caller is the delivery goroutine of
@@ -408,7 +427,7 @@ func (s *Supervisor) begin(ctx context.Context) context.Context {
 		s.path = parent.path
 	}
 	// A tree's identity is set once, by its root, and inherited below.
-	if id, ok := pprof.Label(ctx, LabelTree); ok && parent != nil {
+	if id, ok := pprof.Label(ctx, labelTree); ok && parent != nil {
 		s.tree = id
 	} else {
 		s.tree = newTreeID(s)

@@ -36,7 +36,7 @@ func (j *journal) get() []string {
 // recorded is a service that journals its start and the moment it saw its
 // context cancelled, then returns the context's error. It signals
 // readiness after journaling, so journals show the exact start order.
-func recorded(j *journal, name string) shepherd.ReadyFunc {
+func recorded(j *journal, name string) shepherd.ServiceFunc {
 	return func(ctx context.Context) error {
 		j.add("start " + name)
 		shepherd.Ready(ctx)
@@ -51,16 +51,16 @@ func TestFirstFailureStopsSiblingsInReverseOrder(t *testing.T) {
 		var j journal
 		sup := shepherd.NewSupervisor("app")
 		for _, n := range []string{"a", "b", "c"} {
-			sup.Add(n, recorded(&j, n))
+			sup.Add(n, recorded(&j, n), shepherd.AwaitReady(30*time.Second))
 		}
 		fail := make(chan struct{})
-		sup.Add("d", shepherd.ReadyFunc(func(ctx context.Context) error {
+		sup.Add("d", shepherd.ServiceFunc(func(ctx context.Context) error {
 			j.add("start d")
 			shepherd.Ready(ctx)
 			<-fail
 			return errBoom
-		}))
-		sup.Add("e", recorded(&j, "e"))
+		}), shepherd.AwaitReady(30*time.Second))
+		sup.Add("e", recorded(&j, "e"), shepherd.AwaitReady(30*time.Second))
 		done := make(chan error)
 		go func() { done <- sup.Run(context.Background()) }()
 		synctest.Wait()
@@ -103,7 +103,7 @@ func TestStopIsOneAtATime(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var j journal
 		sup := shepherd.NewSupervisor("app")
-		sup.Add("pool", recorded(&j, "pool"))
+		sup.Add("pool", recorded(&j, "pool"), shepherd.AwaitReady(30*time.Second))
 		api := &slowStopper{j: &j, name: "api", release: make(chan struct{}), stop: make(chan struct{})}
 		sup.Add("api", api)
 		ctx, cancel := context.WithCancel(context.Background())
@@ -131,15 +131,15 @@ func TestReadinessOrdersStart(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var j journal
 		sup := shepherd.NewSupervisor("app")
-		sup.Add("db", shepherd.ReadyFunc(func(ctx context.Context) error {
+		sup.Add("db", shepherd.ServiceFunc(func(ctx context.Context) error {
 			j.add("db warming")
 			time.Sleep(time.Second) // a slow warm-up
 			j.add("db ready")
 			shepherd.Ready(ctx)
 			<-ctx.Done()
 			return nil
-		}))
-		sup.Add("api", recorded(&j, "api"))
+		}), shepherd.AwaitReady(30*time.Second))
+		sup.Add("api", recorded(&j, "api"), shepherd.AwaitReady(30*time.Second))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
 		go func() { done <- sup.Run(ctx) }()
@@ -159,19 +159,19 @@ func TestReadinessOrdersStart(t *testing.T) {
 	})
 }
 
-func TestStartTimeout(t *testing.T) {
+func TestAwaitReadyTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		sup := shepherd.NewSupervisor("app", shepherd.StartTimeout(5*time.Second))
+		sup := shepherd.NewSupervisor("app")
 		var j journal
-		sup.Add("first", recorded(&j, "first"))
-		sup.Add("never ready", shepherd.ReadyFunc(func(ctx context.Context) error {
+		sup.Add("first", recorded(&j, "first"), shepherd.AwaitReady(30*time.Second))
+		sup.Add("never ready", shepherd.ServiceFunc(func(ctx context.Context) error {
 			<-ctx.Done()
 			return nil
-		}))
-		sup.Add("later", recorded(&j, "later"))
+		}), shepherd.AwaitReady(5*time.Second))
+		sup.Add("later", recorded(&j, "later"), shepherd.AwaitReady(30*time.Second))
 		start := time.Now()
 		err := sup.Run(context.Background())
-		if got, want := err.Error(), `task "app/never ready": not ready after 5s (StartTimeout)`; got != want {
+		if got, want := err.Error(), `task "app/never ready": not ready after 5s (AwaitReady)`; got != want {
 			t.Fatalf("Run() = %q; want %q", got, want)
 		}
 		if d := time.Since(start); d != 5*time.Second {
@@ -195,9 +195,9 @@ func TestBusyPortFailsStartFast(t *testing.T) {
 	})
 	var j journal
 	sup := shepherd.NewSupervisor("app")
-	sup.Add("worker", recorded(&j, "worker"))
+	sup.Add("worker", recorded(&j, "worker"), shepherd.AwaitReady(30*time.Second))
 	sup.Add("api", shepherd.HTTPServer(&http.Server{Addr: busy.Addr().String()}))
-	sup.Add("after", recorded(&j, "after"))
+	sup.Add("after", recorded(&j, "after"), shepherd.AwaitReady(30*time.Second))
 	start := time.Now()
 	err = sup.Run(context.Background())
 	if err == nil || !strings.HasPrefix(err.Error(), `task "app/api": listen tcp `) || !strings.Contains(err.Error(), "address already in use") {
@@ -270,11 +270,11 @@ func TestHangingStopReportedAndOthersStillStopped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var j journal
 		sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(10*time.Second))
-		sup.Add("before", recorded(&j, "before"))
+		sup.Add("before", recorded(&j, "before"), shepherd.AwaitReady(30*time.Second))
 		h := &hangingStopper{release: make(chan struct{})}
 		defer func() { close(h.release); synctest.Wait() }()
 		sup.Add("hang", h)
-		sup.Add("after", recorded(&j, "after"))
+		sup.Add("after", recorded(&j, "after"), shepherd.AwaitReady(30*time.Second))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
 		go func() { done <- sup.Run(ctx) }()
@@ -345,22 +345,22 @@ func TestNestedTreeStopsLeavesFirst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var j journal
 		paths := make(chan string, 10)
-		pathOf := func(name string) shepherd.ReadyFunc {
+		pathOf := func(name string) shepherd.ServiceFunc {
 			return func(ctx context.Context) error {
 				paths <- shepherd.Path(ctx)
 				return recorded(&j, name)(ctx)
 			}
 		}
 		workers := shepherd.NewSupervisor("workers")
-		workers.Add("reports", pathOf("reports"))
-		workers.Add("emails", pathOf("emails"))
+		workers.Add("reports", pathOf("reports"), shepherd.AwaitReady(30*time.Second))
+		workers.Add("emails", pathOf("emails"), shepherd.AwaitReady(30*time.Second))
 		mid := shepherd.NewSupervisor("mid")
 		mid.Add("workers", workers)
-		mid.Add("cache", pathOf("cache"))
+		mid.Add("cache", pathOf("cache"), shepherd.AwaitReady(30*time.Second))
 		app := shepherd.NewSupervisor("app")
-		app.Add("db", pathOf("db"))
+		app.Add("db", pathOf("db"), shepherd.AwaitReady(30*time.Second))
 		app.Add("backend", mid)
-		app.Add("api", pathOf("api"))
+		app.Add("api", pathOf("api"), shepherd.AwaitReady(30*time.Second))
 
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
@@ -395,7 +395,7 @@ func TestNestedFailurePathAndPropagation(t *testing.T) {
 		inner.Add("reports", shepherd.ServiceFunc(func(ctx context.Context) error { return errBoom }))
 		app := shepherd.NewSupervisor("app")
 		var j journal
-		app.Add("other", recorded(&j, "other"))
+		app.Add("other", recorded(&j, "other"), shepherd.AwaitReady(30*time.Second))
 		app.Add("workers", inner)
 		err := app.Run(context.Background())
 		if got, want := err.Error(), `task "app/workers/reports": boom`; got != want {
@@ -437,7 +437,7 @@ func TestPanicsAreFailures(t *testing.T) {
 		// panic on an event deep in the tree fails app, which stops the
 		// service that would otherwise run until cancelled.
 		sup := shepherd.NewSupervisor("app", shepherd.OnEvent(func(e shepherd.Event) {
-			if e.Kind == shepherd.EventReady && e.Path == "app/workers/reports" {
+			if e.State == shepherd.StateRunning && e.Path == "app/workers/reports" {
 				panic("hook exploded")
 			}
 		}))
@@ -453,7 +453,7 @@ func TestPanicsAreFailures(t *testing.T) {
 	})
 	t.Run("hook while stopping", func(t *testing.T) {
 		sup := shepherd.NewSupervisor("app", shepherd.OnEvent(func(e shepherd.Event) {
-			if e.Kind == shepherd.EventStopping {
+			if e.State == shepherd.StateStopping {
 				panic("hook exploded")
 			}
 		}))

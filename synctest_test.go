@@ -30,15 +30,13 @@ func TestSynctestRestartsWithBackoff(t *testing.T) {
 	inBubble(t, func(t *testing.T) {
 		var runs atomic.Int32
 		sup := shepherd.NewSupervisor("app", shepherd.MaxRestarts(10, time.Hour))
-		if err := sup.Add("flaky", shepherd.ServiceFunc(func(ctx context.Context) error {
+		sup.Add("flaky", shepherd.ServiceFunc(func(ctx context.Context) error {
 			if runs.Add(1) <= 3 {
 				return errors.New("flaky")
 			}
 			<-ctx.Done()
 			return nil
-		}), shepherd.Restart(shepherd.OnFailure), shepherd.WithBackoff(shepherd.Backoff{Min: time.Second, Max: time.Minute})); err != nil {
-			t.Fatal(err)
-		}
+		}), shepherd.Restart(shepherd.OnFailure), shepherd.Backoff{Min: time.Second, Max: time.Minute})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		start := time.Now()
@@ -62,12 +60,10 @@ func TestSynctestStopPastBudget(t *testing.T) {
 	inBubble(t, func(t *testing.T) {
 		release := make(chan struct{})
 		sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(30*time.Second))
-		if err := sup.Add("stubborn", shepherd.ServiceFunc(func(ctx context.Context) error {
+		sup.Add("stubborn", shepherd.ServiceFunc(func(ctx context.Context) error {
 			<-release // ignores ctx
 			return nil
-		})); err != nil {
-			t.Fatal(err)
-		}
+		}))
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- sup.Run(ctx) }()
@@ -99,11 +95,9 @@ func TestSynctestPoolDrain(t *testing.T) {
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-		}, shepherd.QueueSize(16), shepherd.OnUnprocessed(func(int) { handedBack.Add(1) }))
+		}, shepherd.QueueSize(16)).OnUnprocessed(func(int) { handedBack.Add(1) })
 		sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(5*time.Second))
-		if err := sup.Add("reports", pool); err != nil {
-			t.Fatal(err)
-		}
+		sup.Add("reports", pool)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- sup.Run(ctx) }()

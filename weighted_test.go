@@ -196,7 +196,7 @@ func TestGroupWeightedCancelWhileBlocked(t *testing.T) {
 func TestGroupWeightedFailureBeatsFreedWeight(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		slowHook := shepherd.OnEvent(func(e shepherd.Event) {
-			if e.Kind == shepherd.EventFailed {
+			if e.State == shepherd.StateFailed {
 				time.Sleep(time.Second)
 			}
 		})

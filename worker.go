@@ -47,7 +47,7 @@ var ErrUnprocessed = errors.New("shepherd: accepted items not processed")
 //
 // Submit and a worker's dequeue do not allocate, and an item costs little
 // more than a send and a receive on a buffered channel: for Submit, two
-// uncontended atomic adds and an atomic load (is a PoolObserver
+// uncontended atomic adds and an atomic load (is an observer
 // attached?); for the worker, one add and two loads (its context's state,
 // and the observer). BenchmarkPool compares the two.
 type Pool[T any] struct {
@@ -100,7 +100,7 @@ type Pool[T any] struct {
 	stopErr error // the failure that stopped a StopOnError pool
 	errs    error // panics and Goexits of OnUnprocessed
 
-	weights *poolWeights[T] // ItemWeight and MaxWeight (pool_weight.go), nil without
+	weights *poolWeights[T] // MaxWeight (pool_weight.go), nil without
 	size    poolSize        // the number of workers, for Resize (pool_resize.go)
 }
 
@@ -108,8 +108,8 @@ type Pool[T any] struct {
 type entry[T any] struct {
 	item T
 	seq  int64 // -1 for a Resize's stop signal to a surplus worker (pool_resize.go)
-	w    int64 // the weight the item holds (pool_weight.go), 0 without ItemWeight
-	at   int64 // monoNow at Submit when a PoolObserver is attached, else 0
+	w    int64 // the weight the item holds (pool_weight.go), 0 without MaxWeight
+	at   int64 // monoNow at Submit when an observer is attached, else 0
 }
 
 type poolState int
@@ -136,9 +136,16 @@ const closedBit = 1 << 62
 // inside one it takes the path of its service or task instead, as in
 // "app/reports".
 //
+// The pool's settings come in two kinds. Those that mention the item
+// type T are methods of *Pool[T] that follow NewPool, so that the compiler
+// checks the function's type: OnUnprocessed, ItemKey and MaxWeight, each
+// returning the pool and called before it is used. The rest are options
+// given to NewPool: QueueSize and StopOnError.
+//
+//	reports := shepherd.NewPool("reports", 8, send, shepherd.QueueSize(64)).OnUnprocessed(spool)
+//
 // NewPool panics if name is empty or contains "/", workers is less than 1,
-// handle is nil, QueueSize is negative or too large (see QueueSize), or
-// OnUnprocessed or ItemKey takes another type than T.
+// handle is nil, or an option is nil or out of range (see QueueSize).
 func NewPool[T any](name string, workers int, handle func(ctx context.Context, item T) error, opts ...PoolOption) *Pool[T] {
 	switch {
 	case name == "":
@@ -146,37 +153,28 @@ func NewPool[T any](name string, workers int, handle func(ctx context.Context, i
 	case strings.Contains(name, "/"):
 		panic("shepherd: NewPool(" + quote(name) + "): a name must not contain \"/\", which separates the names in a path; " +
 			"name the pool after its work, like \"reports\", and let the tree it runs in give it its path")
+	case workers < 1:
+		panic("shepherd: NewPool(" + quote(name) + ", " + strconv.Itoa(workers) + " workers): a pool needs at least one worker")
 	}
 	if handle == nil {
 		panic("shepherd: NewPool(" + quote(name) + ", nil handler): pass the function that handles each item")
 	}
-	var cfg poolConfig
-	for _, o := range opts {
-		o(&cfg)
-	}
-	cfg.validate(name, workers)
-	checkQueueSize[T](name, cfg.queueSize)
+	c := poolSettings(name, workers, opts)
+	checkQueueSize[T](name, c.queueSize)
 	p := &Pool[T]{
 		name:        name,
 		path:        name,
 		workers:     workers,
 		handle:      handle,
-		stopOnError: cfg.stopOnError,
-		queue:       make(chan entry[T], cfg.queueSize),
+		stopOnError: c.stopOnError,
+		queue:       make(chan entry[T], c.queueSize),
 		closing:     make(chan struct{}),
 		finished:    make(chan struct{}),
 		stats:       make([]workerStats, workers),
 	}
 	p.closedAt.Store(-1)
 	p.errClosed = &scopedError{"shepherd: pool " + quote(name) + " is closed: it takes no more items once Close or Stop was called, or a StopOnError failure stopped it", ErrClosed}
-	p.errFull = &scopedError{"shepherd: pool " + quote(name) + ": queue full (QueueSize " + strconv.Itoa(cfg.queueSize) + "); shed the item, or use Submit to wait for room", ErrQueueFull}
-	if cfg.onUnprocessed != nil {
-		p.onUnprocessed = poolFunc[func(T)](name, "OnUnprocessed", cfg.onUnprocessed)
-	}
-	if cfg.itemKey != nil {
-		p.key = poolFunc[func(T) string](name, "ItemKey", cfg.itemKey)
-	}
-	p.weights = newPoolWeights[T](name, &cfg)
+	p.errFull = &scopedError{"shepherd: pool " + quote(name) + ": queue full (QueueSize " + strconv.Itoa(c.queueSize) + "); shed the item, or use Submit to wait for room", ErrQueueFull}
 	return p
 }
 
@@ -315,9 +313,9 @@ func (p *Pool[T]) close() {
 	})
 }
 
-// SignalsReady reports true: Run calls Ready once its workers run, so a
+// signalsReady reports true: Run calls Ready once its workers run, so a
 // Supervisor starts the services that submit to the pool only then.
-func (p *Pool[T]) SignalsReady() bool { return true }
+func (p *Pool[T]) signalsReady() bool { return true }
 
 // Run starts the workers and returns once the pool has stopped and every
 // handler has returned. The pool stops in one of three ways:

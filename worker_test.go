@@ -66,7 +66,7 @@ func TestPoolHandlesEveryItemOnClose(t *testing.T) {
 	if len(squares) != 100 {
 		t.Fatalf("handled %d items; want 100", len(squares))
 	}
-	want := shepherd.Stats{Submitted: 100, Done: 100, Workers: 3}
+	want := shepherd.PoolStats{Submitted: 100, Done: 100, Workers: 3}
 	if s := p.Stats(); s != want {
 		t.Fatalf("Stats() = %+v; want %+v", s, want)
 	}
@@ -285,10 +285,10 @@ func TestPoolNeverRunsMoreThanWorkers(t *testing.T) {
 // poolEvents records the events of a supervision tree.
 type poolEvents struct{ collector[shepherd.Event] }
 
-func (l *poolEvents) of(kind shepherd.EventKind) []shepherd.Event {
+func (l *poolEvents) of(kind shepherd.State) []shepherd.Event {
 	var out []shepherd.Event
 	for _, e := range l.get() {
-		if e.Kind == kind {
+		if e.State == kind {
 			out = append(out, e)
 		}
 	}
@@ -328,11 +328,17 @@ func TestPoolHandlerFailuresAreItemFailures(t *testing.T) {
 		if got := handled.get(); !slices.Equal(got, []int{0, 1, 2, 3, 4}) {
 			t.Fatalf("handled %v; want every item, the worker carrying on after failures", got)
 		}
-		failed := events.of(shepherd.EventFailed)
+		var failed, panicked []shepherd.Event
+		for _, e := range events.of(shepherd.StateFailed) {
+			if _, ok := e.Err.(*shepherd.PanicError); ok {
+				panicked = append(panicked, e)
+			} else {
+				failed = append(failed, e)
+			}
+		}
 		if len(failed) != 1 || failed[0].Path != "app/reports[1]" || failed[0].Err.Error() != `task "app/reports[1]": boom` {
 			t.Fatalf("failed events = %+v; want one for app/reports[1]", failed)
 		}
-		panicked := events.of(shepherd.EventPanicked)
 		var pe *shepherd.PanicError
 		if len(panicked) != 1 || panicked[0].Path != "app/reports[3]" || !errors.As(panicked[0].Err, &pe) || pe.Value != "bad report" {
 			t.Fatalf("panicked events = %+v; want one for app/reports[3]", panicked)
@@ -340,7 +346,7 @@ func TestPoolHandlerFailuresAreItemFailures(t *testing.T) {
 		if !strings.Contains(pe.Stack(), "TestPoolHandlerFailuresAreItemFailures") {
 			t.Fatalf("panic stack does not show the handler:\n%s", pe.Stack())
 		}
-		want := shepherd.Stats{Submitted: 5, Done: 3, Failed: 1, Panicked: 1, Workers: 1}
+		want := shepherd.PoolStats{Submitted: 5, Done: 3, Failed: 1, Panicked: 1, Workers: 1}
 		if s := pool.Stats(); s != want {
 			t.Fatalf("Stats() = %+v; want %+v", s, want)
 		}
@@ -360,12 +366,12 @@ func TestPoolItemKeyNamesFailures(t *testing.T) {
 				return errBoom
 			}
 			return nil
-		}, shepherd.ItemKey(func(o order) string {
+		}).ItemKey(func(o order) string {
 			if o.ID == 0 {
 				panic("no id") // falls back to the position
 			}
 			return "order " + string(rune('0'+o.ID))
-		}))
+		})
 		sup := shepherd.NewSupervisor("shop", shepherd.OnEvent(events.add))
 		sup.Add("orders", pool)
 		ctx, cancel := context.WithCancel(context.Background())
@@ -384,7 +390,7 @@ func TestPoolItemKeyNamesFailures(t *testing.T) {
 			t.Errorf("Run = %v; want nil", err)
 		}
 		var paths []string
-		for _, e := range events.of(shepherd.EventFailed) {
+		for _, e := range events.of(shepherd.StateFailed) {
 			paths = append(paths, e.Path)
 		}
 		slices.Sort(paths)
@@ -413,7 +419,7 @@ func TestPoolStopOnError(t *testing.T) {
 				return ctx.Err()
 			}
 			return nil
-		}, shepherd.StopOnError(), shepherd.QueueSize(10), shepherd.OnUnprocessed(handedBack.add))
+		}, shepherd.StopOnError(), shepherd.QueueSize(10)).OnUnprocessed(handedBack.add)
 		// Queue everything before the workers start, so the failure finds
 		// items still queued.
 		for i := range 5 {
@@ -439,7 +445,7 @@ func TestPoolStopOnError(t *testing.T) {
 		if !slices.Equal(h, []int{0, 1}) || !slices.Equal(b, []int{1, 2, 3, 4}) {
 			t.Fatalf("handlers called for %v, handed back %v; want [0 1] and [1 2 3 4]", h, b)
 		}
-		want := shepherd.Stats{Submitted: 5, Failed: 1, HandedBack: 4, Interrupted: 1, Workers: 2}
+		want := shepherd.PoolStats{Submitted: 5, Failed: 1, HandedBack: 4, Interrupted: 1, Workers: 2}
 		if s := pool.Stats(); s != want {
 			t.Fatalf("Stats() = %+v; want %+v", s, want)
 		}
@@ -458,7 +464,7 @@ func TestPoolStopDeadlineHandsQueueBack(t *testing.T) {
 			case <-ctx.Done():
 				return ctx.Err()
 			}
-		}, shepherd.QueueSize(10), shepherd.OnUnprocessed(handedBack.add))
+		}, shepherd.QueueSize(10)).OnUnprocessed(handedBack.add)
 		done := runPool(context.Background(), pool)
 		synctest.Wait()
 		for i := range 10 {
@@ -482,7 +488,7 @@ func TestPoolStopDeadlineHandsQueueBack(t *testing.T) {
 		if got := len(handedBack.get()); got != 6 {
 			t.Fatalf("%d items handed back; want the 4 never started and the 2 cut short in flight", got)
 		}
-		want := shepherd.Stats{Submitted: 10, Done: 4, HandedBack: 6, Interrupted: 2, Workers: 2}
+		want := shepherd.PoolStats{Submitted: 10, Done: 4, HandedBack: 6, Interrupted: 2, Workers: 2}
 		if s := pool.Stats(); s != want {
 			t.Fatalf("Stats() = %+v; want %+v (the 2 cut in flight are handed back, not failed)", s, want)
 		}
@@ -524,7 +530,7 @@ func TestPoolRunContextDoneHandsQueueBack(t *testing.T) {
 		pool := shepherd.NewPool("reports", 1, func(ctx context.Context, x int) error {
 			<-ctx.Done()
 			return ctx.Err()
-		}, shepherd.OnUnprocessed(handedBack.add))
+		}).OnUnprocessed(handedBack.add)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := runPool(ctx, pool)
 		for i := range 3 {
@@ -592,7 +598,7 @@ func TestPoolStopBeforeRun(t *testing.T) {
 			pool := shepherd.NewPool("never", 2, func(ctx context.Context, x int) error {
 				t.Error("handler called for an item handed back")
 				return nil
-			}, shepherd.OnUnprocessed(handedBack.add))
+			}).OnUnprocessed(handedBack.add)
 			if err := pool.Submit(context.Background(), 1); err != nil {
 				t.Fatal(err)
 			}
@@ -610,7 +616,7 @@ func TestPoolStopBeforeRun(t *testing.T) {
 			if err := pool.Run(context.Background()); err != nil {
 				t.Fatalf("Run() after the queue was handed back = %v; want nil", err)
 			}
-			if want := (shepherd.Stats{Submitted: 2, HandedBack: 2, Workers: 2}); pool.Stats() != want {
+			if want := (shepherd.PoolStats{Submitted: 2, HandedBack: 2, Workers: 2}); pool.Stats() != want {
 				t.Fatalf("Stats() = %+v; want %+v", pool.Stats(), want)
 			}
 		})
@@ -669,14 +675,13 @@ func TestPoolGoexitInHandler(t *testing.T) {
 	if handled.Load() != 4 {
 		t.Fatalf("handled %d items; want 4: a new worker replaces the one that exited", handled.Load())
 	}
-	if want := (shepherd.Stats{Submitted: 4, Done: 3, Failed: 1, Workers: 1}); pool.Stats() != want {
+	if want := (shepherd.PoolStats{Submitted: 4, Done: 3, Failed: 1, Workers: 1}); pool.Stats() != want {
 		t.Fatalf("Stats() = %+v; want %+v", pool.Stats(), want)
 	}
 }
 
 func TestPoolOnUnprocessedPanicIsReported(t *testing.T) {
-	pool := shepherd.NewPool("p", 1, func(ctx context.Context, x int) error { return nil },
-		shepherd.OnUnprocessed(func(x int) { panic("cannot take it back") }))
+	pool := shepherd.NewPool("p", 1, func(ctx context.Context, x int) error { return nil }).OnUnprocessed(func(x int) { panic("cannot take it back") })
 	if err := pool.Submit(context.Background(), 1); err != nil {
 		t.Fatal(err)
 	}
@@ -731,7 +736,7 @@ func TestPoolInSnapshot(t *testing.T) {
 		}
 		synctest.Wait()
 		n := sup.Snapshot().Children[0]
-		if n.Kind != "pool" || n.Stats == nil || *n.Stats != (shepherd.Stats{Submitted: 2, Queued: 1, InFlight: 1, Workers: 1}) {
+		if n.Kind != "pool" || n.Stats == nil || *n.Stats != (shepherd.PoolStats{Submitted: 2, Queued: 1, InFlight: 1, Workers: 1}) {
 			t.Fatalf("Snapshot node = %+v (stats %+v); want a pool with 1 queued and 1 in flight", n, n.Stats)
 		}
 		close(release)

@@ -20,7 +20,7 @@ import (
 //
 // raw, the baseline every library is paired with, is N goroutines reading
 // a channel buffered like the queue of a shepherd Pool made without
-// QueueSize: shepherd.DefaultQueuePerWorker (16) items per worker, 128 for
+// QueueSize: 16 items per worker (queuePerWorker), 128 for
 // W2's 8 workers. raw-unbuffered, the same on an unbuffered channel, is an
 // extra for reference only: an unbuffered hand-off costs several times a
 // buffered one, so a ratio against it says little about a library.
@@ -76,8 +76,12 @@ func prebuilt[F any](n int, mk func(i int) F) []F {
 	return fns
 }
 
+// queuePerWorker is the queue a shepherd Pool has per worker without
+// QueueSize.
+const queuePerWorker = 16
+
 var feeders = []feeder{
-	rawFeeder("raw", shepherd.DefaultQueuePerWorker), // feeders[0]: every other is paired with it
+	rawFeeder("raw", queuePerWorker), // feeders[0]: every other is paired with it
 	rawFeeder("raw-unbuffered", 0),
 	{"shepherd-group", func(b *testing.B, n, workers int, handle func(int)) func() {
 		fns := prebuilt(n, func(i int) func(context.Context) error {

@@ -64,10 +64,8 @@ func BenchmarkRestartRate(b *testing.B) {
 		// The restart window is as short as can be, so that the restart
 		// limit never trips: the limit is not what is measured.
 		sup := shepherd.NewSupervisor("bench", shepherd.MaxRestarts(math.MaxInt, time.Nanosecond))
-		if err := sup.Add("flaky", shepherd.ServiceFunc(func(context.Context) error { return f.run() }),
-			shepherd.Restart(shepherd.Always), shepherd.WithBackoff(shepherd.Backoff{})); err != nil {
-			b.Fatal(err)
-		}
+		sup.Add("flaky", shepherd.ServiceFunc(func(context.Context) error { return f.run() }),
+			shepherd.Restart(shepherd.Always), shepherd.Backoff{})
 		benchRestarts(b, f, func() error { return sup.Run(context.Background()) })
 	})
 	b.Run("suture", func(b *testing.B) {

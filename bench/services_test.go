@@ -44,19 +44,17 @@ func servicesOnce(b *testing.B, n int) (add, start, stop time.Duration) {
 	t0 := time.Now()
 	sup := shepherd.NewSupervisor("bench")
 	for i := range n - 1 {
-		if err := sup.Add("s"+strconv.Itoa(i), idle); err != nil {
-			b.Fatal(err)
-		}
+		sup.Add("s"+strconv.Itoa(i), idle)
 	}
 	// The last service signals readiness: services start in order, so
 	// once it is ready every service has started.
 	started := make(chan struct{})
-	sup.Add("last", shepherd.ReadyFunc(func(ctx context.Context) error {
+	sup.Add("last", shepherd.ServiceFunc(func(ctx context.Context) error {
 		shepherd.Ready(ctx)
 		close(started)
 		<-ctx.Done()
 		return nil
-	}))
+	}), shepherd.AwaitReady(30*time.Second))
 	t1 := time.Now()
 	errc := make(chan error, 1)
 	go func() { errc <- sup.Run(context.Background()) }()

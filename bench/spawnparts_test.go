@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/shepherd-go/shepherd"
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
 // W1p: what W1's shepherd task is made of. Each variant is raw's go
@@ -19,7 +19,7 @@ var spawnParts = []spawner{
 	spawners[0],
 	{"raw-labels", func(b *testing.B, n int, add func()) func() {
 		var wg sync.WaitGroup
-		labels := pprof.WithLabels(context.Background(), pprof.Labels(shepherd.LabelPath, "add"))
+		labels := pprof.WithLabels(context.Background(), pprof.Labels(goroutines.Label, "add"))
 		task := func() {
 			pprof.SetGoroutineLabels(labels)
 			add()
@@ -42,7 +42,7 @@ var spawnParts = []spawner{
 	}},
 	{"raw-labels-recover", func(b *testing.B, n int, add func()) func() {
 		var wg sync.WaitGroup
-		labels := pprof.WithLabels(context.Background(), pprof.Labels(shepherd.LabelPath, "add"))
+		labels := pprof.WithLabels(context.Background(), pprof.Labels(goroutines.Label, "add"))
 		task := func() {
 			pprof.SetGoroutineLabels(labels)
 			defer func() {

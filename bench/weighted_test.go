@@ -114,10 +114,10 @@ func BenchmarkWeightedPool(b *testing.B) {
 	b.Run("raw", func(b *testing.B) { perTask(b, weightedTasks, base, nil) })
 	b.Run("shepherd", func(b *testing.B) {
 		handle := func(_ context.Context, w int64) error { weightedWork(w); return nil }
-		weight := shepherd.ItemWeight(func(w int64) int64 { return w })
+		weight := func(w int64) int64 { return w }
 		perTask(b, weightedTasks, func() {
 			ctx := context.Background()
-			p := shepherd.NewPool("uploads", weightedWorkers, handle, weight, shepherd.MaxWeight(weightedBudget))
+			p := shepherd.NewPool("uploads", weightedWorkers, handle).MaxWeight(weightedBudget, weight)
 			done := make(chan error, 1)
 			go func() { done <- p.Run(ctx) }()
 			for _, w := range weights {

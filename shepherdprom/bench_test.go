@@ -21,9 +21,9 @@ func BenchmarkPoolCollector(b *testing.B) {
 			sup := shepherd.NewSupervisor("bench")
 			c := shepherdprom.New(sup)
 			for b.Loop() {
-				pool := shepherd.NewPool("bench", 8, tiny, shepherd.QueueSize(8*shepherd.DefaultQueuePerWorker))
+				pool := shepherd.NewPool("bench", 8, tiny, shepherd.QueueSize(8*16))
 				if name == "collector" {
-					pool.Observe(c)
+					pool.Observe(c.ObserveItem)
 				}
 				done := make(chan error, 1)
 				go func() { done <- pool.Run(context.Background()) }()

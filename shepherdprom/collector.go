@@ -9,7 +9,7 @@
 //   - Failures and panics by path and kind need the tree's events: pass
 //     shepherd.OnEvent(c.OnEvent) to the root supervisor.
 //   - Histograms of each item's queue wait and handler time need time
-//     stamps: call pool.Observe(c) for each Pool to measure.
+//     stamps: call pool.Observe(c.ObserveItem) for each Pool to measure.
 //
 // The package lives in a module of its own so that shepherd's module does
 // not depend on the Prometheus client.
@@ -53,8 +53,8 @@ import (
 //	shepherd_pool_items_queued{path}            items waiting for a worker
 //	shepherd_pool_items_in_flight{path}         items being handled
 //	shepherd_pool_items_total{path,outcome}     outcome "done", "failed", "panicked" or "handed_back"
-//	shepherd_pool_queue_wait_seconds{path}      histogram (needs pool.Observe(c))
-//	shepherd_pool_handle_seconds{path}          histogram (needs pool.Observe(c))
+//	shepherd_pool_queue_wait_seconds{path}      histogram (needs pool.Observe(c.ObserveItem))
+//	shepherd_pool_handle_seconds{path}          histogram (needs pool.Observe(c.ObserveItem))
 //	shepherd_goroutines_leaked{path}            proven leaks (needs ExportLeaks)
 //	shepherd_goroutines{path}                   goroutines under the node (needs ExportGoroutines)
 //	shepherd_goroutines_max{path}               its MaxGoroutines (needs ExportGoroutines)
@@ -66,7 +66,7 @@ import (
 // "app/reports", so that task names and item keys do not each make a
 // series.
 type Collector struct {
-	roots []shepherd.Snapshotter
+	roots []*shepherd.Supervisor
 
 	queueWait *prometheus.HistogramVec
 	handle    *prometheus.HistogramVec
@@ -108,7 +108,7 @@ var states = []shepherd.State{shepherd.StateIdle, shepherd.StateStarting, shephe
 
 // New returns a Collector for the trees of roots. It panics if roots is
 // empty or holds nil.
-func New(roots ...shepherd.Snapshotter) *Collector {
+func New(roots ...*shepherd.Supervisor) *Collector {
 	if len(roots) == 0 {
 		panic("shepherdprom: New with no root; pass the *shepherd.Supervisor whose tree to export")
 	}
@@ -121,7 +121,7 @@ func New(roots ...shepherd.Snapshotter) *Collector {
 	// and a queue backed up for seconds both land inside the range.
 	buckets := prometheus.ExponentialBuckets(10e-6, 4, 10)
 	return &Collector{
-		roots: append([]shepherd.Snapshotter(nil), roots...),
+		roots: append([]*shepherd.Supervisor(nil), roots...),
 		queueWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "shepherd_pool_queue_wait_seconds", Help: "How long an item waited in the pool's queue for a worker.", Buckets: buckets,
 		}, []string{"path"}),
@@ -199,12 +199,13 @@ func (c *Collector) collectNode(ch chan<- prometheus.Metric, n shepherd.Node, se
 // To keep a hook of your own too, call both from one function.
 func (c *Collector) OnEvent(e shepherd.Event) {
 	kind := ""
-	switch e.Kind {
-	case shepherd.EventFailed:
+	switch e.State {
+	case shepherd.StateFailed:
 		kind = "error"
-	case shepherd.EventPanicked:
-		kind = "panic"
-	case shepherd.EventStuck:
+		if _, ok := e.Err.(*shepherd.PanicError); ok {
+			kind = "panic"
+		}
+	case shepherd.StateStuck:
 		kind = "stuck"
 	default:
 		return
@@ -246,8 +247,8 @@ func (c *Collector) ownerLocked(path string) string {
 }
 
 // ObserveItem records an item's queue wait and handler time in the
-// histograms; it makes the Collector a shepherd.PoolObserver. Attach it
-// to each pool to measure: pool.Observe(c). Each item then costs three
+// histograms. Attach it to each pool to measure:
+// pool.Observe(c.ObserveItem). Each item then costs three
 // reads of the monotonic clock and two histogram observations, which the
 // pool's workers share: BenchmarkPoolCollector measured a tiny item going
 // from about 110 ns to about 330 ns with 8 workers on two cores (medians
@@ -262,5 +263,3 @@ func (c *Collector) ObserveItem(path string, queued, handled time.Duration) {
 	po.queueWait.Observe(queued.Seconds())
 	po.handle.Observe(handled.Seconds())
 }
-
-var _ shepherd.PoolObserver = (*Collector)(nil)

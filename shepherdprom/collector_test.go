@@ -54,7 +54,7 @@ func TestCollectorSeries(t *testing.T) {
 		}
 		return nil
 	})
-	pool.Observe(c)
+	pool.Observe(c.ObserveItem)
 	for i := range 4 {
 		if err := pool.TrySubmit(i); err != nil {
 			t.Fatal(err)

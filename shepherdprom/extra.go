@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shepherd-go/shepherd"
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
 var descLeaked = prometheus.NewDesc("shepherd_goroutines_leaked",
@@ -85,7 +86,7 @@ func (c *Collector) collectExtra(ch chan<- prometheus.Metric, nodes map[string]b
 	if !leaks {
 		return
 	}
-	leaked, ok := shepherd.LeakedGoroutines()
+	leaked, ok := goroutines.Leaked()
 	if !ok {
 		return
 	}

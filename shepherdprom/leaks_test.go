@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shepherd-go/shepherd"
+	"github.com/shepherd-go/shepherd/goroutines"
 	"github.com/shepherd-go/shepherd/shepherdprom"
 )
 
@@ -49,8 +50,8 @@ func TestExportLeaksChild(t *testing.T) {
 	reg.MustRegister(shepherdprom.New(sup).ExportLeaks())
 	text := exposition(t, reg)
 	want := `shepherd_goroutines_leaked{path="app/api"} 3`
-	if got := strings.Contains(text, want); got != shepherd.LeakProfileAvailable() {
-		t.Errorf("exposition has %s: %v; want %v (leak profile available)\n%s", want, got, shepherd.LeakProfileAvailable(), text)
+	if got := strings.Contains(text, want); got != goroutines.LeakProfileAvailable() {
+		t.Errorf("exposition has %s: %v; want %v (leak profile available)\n%s", want, got, goroutines.LeakProfileAvailable(), text)
 	}
 	promtoolCheck(t, text)
 }

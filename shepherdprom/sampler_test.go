@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/shepherd-go/shepherd"
@@ -24,7 +25,7 @@ func TestExportGoroutines(t *testing.T) {
 		<-ctx.Done()
 		return nil
 	}))
-	gs := shepherd.NewGoroutineSampler(sup, shepherd.MaxGoroutines("app/api", 3))
+	gs := shepherd.NewGoroutineSampler(sup, time.Minute).MaxGoroutines("app/api", 3)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- sup.Run(ctx) }()

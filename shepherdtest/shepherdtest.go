@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shepherd-go/shepherd"
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
 // TB is the part of testing.TB that VerifyNone uses.
@@ -129,9 +129,9 @@ func VerifyTestMain(m *testing.M, opts ...Option) {
 // provenLeaks returns the goroutines with a shepherd owner, not ignored,
 // that the runtime proved leaked; none in a binary built without
 // GOEXPERIMENT=goroutineleakprofile.
-func provenLeaks(ignore []string) []shepherd.GoroutineStack {
-	all, _ := shepherd.LeakedGoroutines()
-	var out []shepherd.GoroutineStack
+func provenLeaks(ignore []string) []goroutines.Stack {
+	all, _ := goroutines.Leaked()
+	var out []goroutines.Stack
 	for _, g := range all {
 		if g.Path != "" && !ignored(g.Path, ignore) {
 			out = append(out, g)
@@ -142,7 +142,7 @@ func provenLeaks(ignore []string) []shepherd.GoroutineStack {
 
 // reportLeaks reports proven leaks with their whole stacks: they are
 // certain, so the report says so, and says where they were started.
-func reportLeaks(leaked []shepherd.GoroutineStack) error {
+func reportLeaks(leaked []goroutines.Stack) error {
 	total := 0
 	for _, g := range leaked {
 		total += g.Count
@@ -161,9 +161,9 @@ func reportLeaks(leaked []shepherd.GoroutineStack) error {
 
 // leftovers returns the live goroutine stacks with a shepherd owner that
 // is not ignored.
-func leftovers(ignore []string) []shepherd.GoroutineStack {
-	var out []shepherd.GoroutineStack
-	for _, g := range shepherd.Goroutines() {
+func leftovers(ignore []string) []goroutines.Stack {
+	var out []goroutines.Stack
+	for _, g := range goroutines.All() {
 		if g.Path != "" && !ignored(g.Path, ignore) {
 			out = append(out, g)
 		}
@@ -180,7 +180,7 @@ func ignored(path string, ignore []string) bool {
 	return false
 }
 
-func report(left []shepherd.GoroutineStack) error {
+func report(left []goroutines.Stack) error {
 	// One line per owner and place: a leak of a thousand goroutines from
 	// one line reads as one line.
 	type key struct {
@@ -210,7 +210,7 @@ func report(left []shepherd.GoroutineStack) error {
 // where names the innermost frame of the program's own code: past the
 // runtime, the standard library's waiting primitives and shepherd itself,
 // which say how a goroutine waits but not which line of the program made it.
-func where(frames []shepherd.Frame) string {
+func where(frames []goroutines.Frame) string {
 	for _, f := range frames {
 		if !plumbing(f.Function) {
 			return fmt.Sprintf("%s (%s:%d)", f.Function, f.File, f.Line)

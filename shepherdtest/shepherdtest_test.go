@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shepherd-go/shepherd"
+	"github.com/shepherd-go/shepherd/goroutines"
 	"github.com/shepherd-go/shepherd/shepherdtest"
 	"go.uber.org/goleak"
 )
@@ -133,14 +134,14 @@ func TestVerifyTestMainFailsTheBinary(t *testing.T) {
 	// the leak and the report says so at once; built without, the check
 	// waits out its grace period and reports what still runs.
 	state := "still running"
-	if shepherd.LeakProfileAvailable() {
+	if goroutines.LeakProfileAvailable() {
 		state = `proven leaked \(the runtime proved it can never wake\)`
 	}
 	want := regexp.MustCompile(`(?m)^PASS\nshepherdtest: 1 goroutine owned by shepherd is ` + state + `:\n  "leaky": 1 goroutine in github\.com/shepherd-go/shepherd/shepherdtest_test\.waitForever \(`)
 	if !want.Match(out) {
 		t.Fatalf("output does not report the leak after the tests passed:\n%s", out)
 	}
-	if shepherd.LeakProfileAvailable() && took >= shepherdtest.DefaultGrace {
+	if goroutines.LeakProfileAvailable() && took >= shepherdtest.DefaultGrace {
 		t.Errorf("the child took %v; a proven leak must be reported at once, not after the %v grace", took, shepherdtest.DefaultGrace)
 	}
 }

@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"github.com/shepherd-go/shepherd"
+
+	"github.com/shepherd-go/shepherd/goroutines"
 )
 
 const (
@@ -115,7 +117,7 @@ func settled() int {
 // owners lists the live goroutines owned by path, with the line where
 // each set of them waits.
 func owners(w io.Writer, path string) {
-	for _, g := range shepherd.Goroutines() {
+	for _, g := range goroutines.All() {
 		if g.Path != path || len(g.Frames) == 0 {
 			continue
 		}

@@ -61,8 +61,8 @@ func main() {
 // announces their addresses once both listen.
 func newApp(addr, debugAddr string, maxGoroutines int, sample time.Duration, log *slog.Logger) *shepherd.Supervisor {
 	sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(2*time.Second), shepherd.Logger(log))
-	gs := shepherd.NewGoroutineSampler(sup, shepherd.SampleEvery(sample),
-		shepherd.MaxGoroutines("app/api", maxGoroutines), shepherd.MaxGoroutines("app/debug", 100))
+	gs := shepherd.NewGoroutineSampler(sup, sample).
+		MaxGoroutines("app/api", maxGoroutines).MaxGoroutines("app/debug", 100)
 	api := shepherd.HTTPServer(&http.Server{Addr: addr, Handler: apiHandler(), ReadHeaderTimeout: 5 * time.Second})
 	debug := shepherd.HTTPServer(&http.Server{Addr: debugAddr, Handler: debugHandler(sup, gs), ReadHeaderTimeout: 5 * time.Second})
 	sup.Add("goroutine-sampler", gs)
@@ -98,7 +98,7 @@ func leak(w http.ResponseWriter, r *http.Request) {
 // goroutine trend, beside net/http/pprof and the liveness probe.
 func debugHandler(sup *shepherd.Supervisor, gs *shepherd.GoroutineSampler) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/debug/shepherd", shepherd.DebugHandler(gs))
+	mux.Handle("/debug/shepherd", shepherd.DebugHandler(sup))
 	mux.Handle("/livez", gs.Livez(shepherd.Livez(sup)))
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	return mux

@@ -68,11 +68,10 @@ type config struct {
 // newApp wires the program: the report pool, the API server in front of
 // it, and a last service that announces the address once it listens.
 func newApp(c config, log *slog.Logger) *shepherd.Supervisor {
-	reports := shepherd.NewPool("reports", c.workers, reporter{c.report}.report,
-		shepherd.QueueSize(c.queue),
-		shepherd.OnUnprocessed(func(data string) {
+	reports := shepherd.NewPool("reports", c.workers, reporter{c.report}.report, shepherd.QueueSize(c.queue)).
+		OnUnprocessed(func(data string) {
 			log.Warn("report not sent before shutdown; spool it for the next start", "data", data)
-		}))
+		})
 	api := shepherd.HTTPServer(&http.Server{Addr: c.addr, Handler: apiHandler(reports, c.wait), ReadHeaderTimeout: 5 * time.Second})
 
 	sup := shepherd.NewSupervisor("app", shepherd.ShutdownTimeout(c.shutdown), shepherd.Logger(log))

@@ -41,8 +41,8 @@ func main() {
 		_, _ = fmt.Fprintln(w, "pong")
 	})
 	api := shepherd.HTTPServer(&http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second})
-	_ = sup.Add("api", api)
-	_ = sup.Add("announce", shepherd.ServiceFunc(func(ctx context.Context) error {
+	sup.Add("api", api)
+	sup.Add("announce", shepherd.ServiceFunc(func(ctx context.Context) error {
 		_, err := fmt.Printf("listening on %s\n", api.Addr())
 		return err
 	}))

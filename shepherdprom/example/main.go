@@ -45,7 +45,7 @@ func newApp(addr, debugAddr string, log *slog.Logger) *shepherd.Supervisor {
 		time.Sleep(time.Duration(n) * time.Millisecond) // stands in for real work
 		return nil
 	})
-	work.Observe(metrics)
+	work.Observe(metrics.ObserveItem)
 	crash := make(chan struct{}, 1)
 
 	debugMux := http.NewServeMux()

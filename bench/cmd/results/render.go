@@ -81,7 +81,7 @@ var workloads = []workload{
 	{
 		id: "W2", bench: "BoundedPool", title: "bounded pool",
 		what: "100,000 tiny items through 8 workers. raw is 8 goroutines reading a channel buffered like a Pool's default queue " +
-			"(DefaultQueuePerWorker = 16 per worker: 128 items); raw-unbuffered, the same on an unbuffered channel, is shown for reference only " +
+			"(16 per worker: 128 items); raw-unbuffered, the same on an unbuffered channel, is shown for reference only " +
 			"and is no baseline. shepherd is Pool[int] with its default queue, " +
 			"shepherd-group a Group with Limit(8) (a goroutine per item, like errgroup.SetLimit), shepherd-foreach ForEach over a slice; " +
 			"ants is its typed PoolWithFuncGeneric, pond and conc their bounded pools. Every library's per-item functions are built before the timed loop.",
@@ -189,7 +189,7 @@ var workloads = []workload{
 		id: "W10", bench: "WeightedPool", title: "weighted pool",
 		what: "The same 10,000 weights through 8 workers with at most 256 queued or in flight. raw is a channel of 128 slots " +
 			"read by 8 goroutines, with semaphore.Weighted acquired before the send and released after the handler; shepherd " +
-			"is Pool[int64] with ItemWeight and MaxWeight(256) (and its default queue of 128).",
+			"is Pool[int64] with MaxWeight(256, …) (and its default queue of 128).",
 		profile: "Profile it with `cd bench && go test -run NONE -bench 'WeightedPool/shepherd$' -cpuprofile cpu.out && go tool pprof -top cpu.out`. The weighted path adds little to the Pool's own per-item cost (see W2): " +
 			"most of the gap to the hand-built channel and semaphore is the Pool's bookkeeping for conservation and statistics.",
 		metrics: []metric{nsPerTask, allocsPerTask},
