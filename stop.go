@@ -189,7 +189,7 @@ func (s *Supervisor) reap(c *child, r *run, restarting bool) error {
 	switch {
 	case r.earlyTaken && runErr == nil:
 		s.setState(c, StateFailed, nil)
-	case runErr != nil && !errors.Is(runErr, ErrDoNotRestart) && !(r.stopped && echoesStop(r, runErr)):
+	case runErr != nil && !errors.Is(runErr, ErrDoNotRestart) && (!r.stopped || !echoesStop(r, runErr)):
 		err := attribute(c.path, runErr)
 		s.failed(c, err)
 		// A failure the restart policy covers is reported through events
