@@ -166,9 +166,10 @@ var workloads = []workload{
 		what: "A service that fails as soon as it starts, restarted at once (no backoff, restart limits out of the way), " +
 			"b.N times under one supervisor.",
 		baseline: "raw is a loop that runs the service in a fresh goroutine with recover; suture is the peer the target names.",
-		profile: "Profile it with `cd bench && go test -run NONE -bench 'RestartRate/shepherd$' -cpuprofile cpu.out && go tool pprof -top cpu.out`. Each run's end is a message to the supervisor's loop, which starts the next run on a new goroutine: " +
-			"the hand-off between the two goroutines (a channel send, a wake-up and a goroutine start) is most of a restart; " +
-			"suture's loop pays the same kind of hand-off.",
+		profile: "Profile it with `cd bench && go test -run NONE -bench 'RestartRate/shepherd$' -cpuprofile cpu.out && go tool pprof -top cpu.out`. Each run's end is a message to the supervisor's loop, which decides the restart and hands the next run back " +
+			"to the same goroutine, waiting for that verdict: no new goroutine and no timer. What remains is about a quarter of the CPU in GC " +
+			"for the 384 B a restart allocates (the run record, its done channel, the run's cancellable context, which keeps context.Cause), " +
+			"about a fifth in the two goroutine switches of the hand-off, and one time.Now; suture's loop pays the same kind of hand-off and allocates more.",
 		metrics: []metric{restartRate, nsPerRestart},
 		targets: []target{
 			valueTarget(restartRate, "RestartRate/shepherd", "RestartRate/suture", 0.5, "shepherd ≥ 1.5× suture's restarts per second"),
