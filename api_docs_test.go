@@ -40,7 +40,7 @@ func undocumented(decl ast.Decl) []*ast.Ident {
 	var out []*ast.Ident
 	switch d := decl.(type) {
 	case *ast.FuncDecl:
-		if d.Name.IsExported() && d.Doc == nil && (d.Recv == nil || ast.IsExported(recvName(d.Recv))) {
+		if d.Name.IsExported() && d.Doc == nil && (d.Recv == nil || ast.IsExported(receiverType(d.Recv.List[0].Type))) {
 			out = append(out, d.Name)
 		}
 	case *ast.GenDecl:
@@ -60,24 +60,6 @@ func undocumented(decl ast.Decl) []*ast.Ident {
 		}
 	}
 	return out
-}
-
-func recvName(fl *ast.FieldList) string {
-	e := fl.List[0].Type
-	for {
-		switch x := e.(type) {
-		case *ast.StarExpr:
-			e = x.X
-		case *ast.IndexExpr:
-			e = x.X
-		case *ast.IndexListExpr:
-			e = x.X
-		case *ast.Ident:
-			return x.Name
-		default:
-			return ""
-		}
-	}
 }
 
 // entryPoints are the calls a user starts from: each has a godoc Example
