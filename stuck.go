@@ -88,22 +88,11 @@ func writeStacks(b *strings.Builder, gs []goroutines.Stack) {
 // standard library's synchronisation, which is where a reader looks first.
 func blockedAt(gs []goroutines.Stack) (goroutines.Frame, bool) {
 	for _, g := range gs {
-		for _, f := range g.Frames {
-			if !isPlumbing(f.Function) {
-				return f, true
-			}
+		if f, ok := g.WaitsIn(); ok {
+			return f, true
 		}
 	}
 	return goroutines.Frame{}, false
-}
-
-func isPlumbing(fn string) bool {
-	for _, p := range []string{"runtime.", "internal/", "sync.", "time.", "context.", "github.com/shepherd-go/shepherd."} {
-		if strings.HasPrefix(fn, p) {
-			return true
-		}
-	}
-	return false
 }
 
 func plural(n int, one, many string) string {

@@ -55,23 +55,8 @@ func (e *LimitError) Error() string {
 	if top == nil {
 		return msg
 	}
-	// The first frame that is not the runtime's, the standard library's
-	// synchronisation or shepherd's own is where the owner's code waits.
-	for _, f := range top.Frames {
-		if !isPlumbing(f.Function) {
-			return msg + fmt.Sprintf("; %d of them (%s) wait in %s at %s:%d", top.Count, top.Path, f.Function, f.File, f.Line)
-		}
+	if f, ok := top.WaitsIn(); ok {
+		return msg + fmt.Sprintf("; %d of them (%s) wait in %s at %s:%d", top.Count, top.Path, f.Function, f.File, f.Line)
 	}
 	return msg
-}
-
-// isPlumbing reports whether fn belongs to the machinery a goroutine waits
-// through rather than to its owner's code.
-func isPlumbing(fn string) bool {
-	for _, p := range []string{"runtime.", "internal/", "sync.", "time.", "context.", "github.com/shepherd-go/shepherd."} {
-		if strings.HasPrefix(fn, p) {
-			return true
-		}
-	}
-	return false
 }

@@ -211,25 +211,14 @@ func report(left []goroutines.Stack) error {
 // runtime, the standard library's waiting primitives and shepherd itself,
 // which say how a goroutine waits but not which line of the program made it.
 func where(frames []goroutines.Frame) string {
-	for _, f := range frames {
-		if !plumbing(f.Function) {
-			return fmt.Sprintf("%s (%s:%d)", f.Function, f.File, f.Line)
-		}
+	if f, ok := (goroutines.Stack{Frames: frames}).WaitsIn(); ok {
+		return fmt.Sprintf("%s (%s:%d)", f.Function, f.File, f.Line)
 	}
 	if len(frames) > 0 {
 		f := frames[0]
 		return fmt.Sprintf("%s (%s:%d)", f.Function, f.File, f.Line)
 	}
 	return "(no stack)"
-}
-
-func plumbing(fn string) bool {
-	for _, p := range []string{"runtime.", "runtime/", "internal/", "sync.", "time.", "context.", "github.com/shepherd-go/shepherd."} {
-		if strings.HasPrefix(fn, p) {
-			return true
-		}
-	}
-	return false
 }
 
 func plural(n int, one, many string) string {
