@@ -22,6 +22,11 @@ type child struct {
 	svc     Service
 	cfg     serviceConfig
 	signals time.Duration // how long to wait for svc to call Ready (AwaitReady); 0 if it does not
+	// decidable: every verdict on an exit of this service is carried out
+	// without waiting for another goroutine (it signals no readiness, and
+	// a restart takes it alone), so the goroutine of its ended run may
+	// decide it (see rerun.go).
+	decidable bool
 
 	// Owned by the supervisor's Run goroutine; cur and restartDue are
 	// written under the supervisor's mu, for Run's check that no run is

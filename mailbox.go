@@ -128,25 +128,35 @@ func (s *Supervisor) settle(ctx context.Context, fatalOnly bool) bool {
 			}
 			s.fail(early) // attributed to c when posted; passed up already
 			s.failed(c, early)
-		} else {
-			err, ok := s.exitError(r)
-			if fatalOnly && (!ok || err == nil || errors.Is(err, ErrDoNotRestart) || c.restartsAfter(err)) {
-				keep = append(keep, m)
-				continue
-			}
-			s.mu.Lock()
-			c.cur = nil
-			s.mu.Unlock()
-			if ok {
-				// An immediate restart of c takes its goroutine back.
-				c.idle = m.next
-				s.exited(ctx, c, err, r.start, r.endedAt)
-				m.next, c.idle = c.idle, nil
-			}
-			release(m.next)
+		} else if !s.takeExit(ctx, m, fatalOnly) {
+			keep = append(keep, m)
+			continue
 		}
 		if s.failure != nil {
 			return true
 		}
 	}
+}
+
+// takeExit handles m, the exit of a run that ended on its own and is
+// still its service's current run, and hands the run's goroutine its next
+// run or nil. When fatalOnly, it handles only an exit that stops the
+// supervisor and reports false, handling nothing, for any other.
+func (s *Supervisor) takeExit(ctx context.Context, m message, fatalOnly bool) bool {
+	c, r := m.c, m.r
+	err, ok := s.exitError(r)
+	if fatalOnly && (!ok || err == nil || errors.Is(err, ErrDoNotRestart) || c.restartsAfter(err)) {
+		return false
+	}
+	s.mu.Lock()
+	c.cur = nil
+	s.mu.Unlock()
+	if ok {
+		// An immediate restart of c takes its goroutine back.
+		c.idle = m.next
+		s.exited(ctx, c, err, r.start, r.endedAt)
+		m.next, c.idle = c.idle, nil
+	}
+	release(m.next)
+	return true
 }

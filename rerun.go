@@ -12,6 +12,13 @@ import (
 // nil, to end. An immediate restart so costs no new goroutine, and the
 // loop never waits for the goroutine: the hand-off is a buffered send.
 //
+// The loop's state is guarded by s.own, which the goroutine in Run holds
+// except while it waits for a message. An ending run whose exit can be
+// decided without waiting (child.decidable) and that finds the loop idle
+// and the mailbox empty takes s.own itself and decides its exit there
+// (decideHere): the same rules, in the same arrival order, with no
+// goroutine switch. Any other exit is posted for the loop.
+//
 // Every exit message is taken once, by settle or by closeMailbox at the
 // end of Run, and whoever takes it hands its goroutine a run or nil, so no
 // goroutine waits past its supervisor's Run.
@@ -69,6 +76,9 @@ func (s *Supervisor) runOnce(c *child, r *run, next *chan *run) (wait bool) {
 // it can, the run was not asked to stop and the supervisor is running, as
 // nothing else is restarted in place. A stop of many services so leaves no
 // goroutine waiting.
+//
+// When the loop waits idle for a message and the mailbox is empty, the
+// exit is decided here instead, by the goroutine of the run (decideHere).
 func (s *Supervisor) postExit(c *child, r *run, next *chan *run, canWait bool) bool {
 	s.mu.Lock()
 	if !s.open {
@@ -82,10 +92,47 @@ func (s *Supervisor) postExit(c *child, r *run, next *chan *run, canWait bool) b
 		}
 		ch = *next
 	}
-	s.inbox = append(s.inbox, message{c: c, r: r, next: ch})
+	m := message{c: c, r: r, next: ch}
+	if ch != nil && c.decidable && s.inboxHead == len(s.inbox) && s.own.TryLock() {
+		s.mu.Unlock()
+		return s.decideHere(m)
+	}
+	s.inbox = append(s.inbox, m)
 	s.mu.Unlock()
 	s.poke()
 	return ch != nil
+}
+
+// decideHere decides the exit m, as the loop would have, on the goroutine
+// of the ended run, which holds s.own: the loop is waiting for a message,
+// and none came before this one, so arrival order is kept. Only the exits
+// of services whose every verdict is carried out without waiting
+// (child.decidable) come here: nothing in it waits for another goroutine,
+// so the loop, should it wake meanwhile, waits on s.own for a few
+// microseconds at most. An immediate restart so costs no goroutine switch
+// at all: the next run is handed to this very goroutine, through next,
+// where it is taken at once.
+//
+// Whatever the loop must act on after the decision (the supervisor
+// failed, the service is done, another message came) is left to it: it is
+// woken, and takes s.own once it is released here.
+func (s *Supervisor) decideHere(m message) (wait bool) {
+	c := m.c
+	if c.cur != m.r {
+		// Handled already, by a start, a stop or a restart: the rule of
+		// settle, kept although the loop cannot have done so while idle.
+		s.own.Unlock()
+		return false
+	}
+	// takeExit hands m.next the next run, or nil: either way the
+	// goroutine takes it without waiting.
+	s.takeExit(s.runCtx, m, false)
+	restarted := c.cur != nil && s.failure == nil
+	s.own.Unlock()
+	if !restarted {
+		s.poke()
+	}
+	return true
 }
 
 // release tells a goroutine waiting on next, if any, to end.

@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/pprof"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,5 +55,73 @@ func TestImmediateRestartsMixPanicsAndGoexit(t *testing.T) {
 	}
 	if got := sup.Snapshot().Children[0].Restarts; got != runs {
 		t.Errorf("Snapshot restarts = %d; want %d", got, runs)
+	}
+}
+
+// A service that fails as soon as it starts restarts in place, decided on
+// its own goroutine while the loop sleeps. A stop (Stop, ctx's
+// cancellation or Remove of that service) must still land at once: the
+// loop takes its state back between two restarts, and no run starts after
+// the stop took the service.
+func TestStopLandsWhileRestartingInPlace(t *testing.T) {
+	for _, how := range []string{"Stop", "cancel", "Remove"} {
+		t.Run(how, func(t *testing.T) {
+			var runs atomic.Int64
+			hot := make(chan struct{})
+			errFail := errors.New("fail")
+			flaky := shepherd.ServiceFunc(func(context.Context) error {
+				if runs.Add(1) == 200 {
+					close(hot)
+				}
+				return errFail
+			})
+			sup := shepherd.NewSupervisor("app", shepherd.MaxRestarts(math.MaxInt, time.Nanosecond),
+				shepherd.ShutdownTimeout(time.Minute))
+			sup.Add("flaky", flaky, shepherd.Restart(shepherd.Always), shepherd.Backoff{})
+			sup.Add("keep", shepherd.ServiceFunc(func(ctx context.Context) error {
+				<-ctx.Done()
+				return nil
+			}))
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			res := make(chan error, 1)
+			go func() { res <- sup.Run(ctx) }()
+			<-hot
+			if how == "Remove" {
+				rctx, rcancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer rcancel()
+				// The run the removal stopped may have failed on its own
+				// first: Remove returns that failure, as documented.
+				if err := sup.Remove(rctx, "flaky"); err != nil && !errors.Is(err, errFail) {
+					t.Fatalf("Remove = %v; want nil or the service's failure", err)
+				}
+				after := runs.Load()
+				sup.Stop(context.Background())
+				if err := <-res; err != nil {
+					t.Fatalf("Run() = %v; want nil", err)
+				}
+				if n := runs.Load(); n != after {
+					t.Errorf("flaky ran %d more times after Remove returned", n-after)
+				}
+				return
+			}
+			if how == "Stop" {
+				go sup.Stop(context.Background())
+			} else {
+				cancel()
+			}
+			select {
+			case err := <-res:
+				// The run the stop found may have failed on its own
+				// first: Run returns that failure.
+				if err != nil && !errors.Is(err, errFail) {
+					t.Fatalf("Run() = %v; want nil or the service's failure", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("Run still runs 10 s after %s, with flaky restarted %d times", how, runs.Load())
+			}
+			// A goroutine still restarting flaky after Run returned is
+			// what goleak, in TestMain, reports.
+		})
 	}
 }

@@ -59,7 +59,11 @@ type Supervisor struct {
 	lastErr       error                            // what the last Run returned
 	sampler       atomic.Pointer[GoroutineSampler] // the sampler of this tree, if any, whose trends DebugHandler shows
 
-	// Fields below are owned by the goroutine in Run.
+	// own guards the fields below: the goroutine in Run holds it except
+	// while it waits for a message, and an ending run may take it then to
+	// decide its own exit (see rerun.go).
+	own sync.Mutex
+	// Fields below are owned by the holder of own.
 	unsure       []*child  // stopped, but their Stop ran out of time; see sayOnce
 	decidedAt    time.Time // the time of the last exit decided; see exited
 	finishedUpTo int       // services before this index are done for good; see finished
@@ -79,6 +83,7 @@ type Supervisor struct {
 	started   time.Time       // when Run last started; under mu
 	cap       *taskCap        // MaxTasks of this supervisor, or of the nearest above
 	woke      bool            // a stop in progress took a wake meant for the main loop
+	turns     int             // times the main loop woke for a message; rerun_internal_test reads it
 }
 
 type supState int
@@ -200,6 +205,7 @@ func (s *Supervisor) add(method, name string, svc Service, opts []ServiceOption)
 			") after the supervisor began to stop; add services before Run, or while it runs", ErrClosed}
 	}
 	c := &child{sup: s, name: name, svc: svc, cfg: cfg, signals: readyTimeout(svc, cfg)}
+	c.decidable = c.signals == 0 && scopeFor(s.cfg.strategy) == scopeOne
 	s.names[name] = true
 	// An append in place is safe for snapshotChildren's callers, which
 	// read the old slice without the lock: it writes past their length.
@@ -389,6 +395,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	initial := append([]*child(nil), s.children...)
 	s.mu.Unlock()
 
+	s.own.Lock()
 	s.rnd = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	s.restarts = intensity{max: s.cfg.maxRestarts, period: s.cfg.restartPeriod}
 	s.failure, s.abandoned, s.runCtx, s.decidedAt = nil, nil, ctx, time.Time{}
@@ -406,6 +413,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 
 	err := s.supervise(ctx, initial)
 	s.closeMailbox()
+	s.own.Unlock()
 	s.mu.Lock()
 	s.state, s.since, s.lastErr = supDone, time.Now(), err
 	s.mu.Unlock()
@@ -508,7 +516,10 @@ func (s *Supervisor) supervise(ctx context.Context, initial []*child) error {
 		// Everything the loop acts on pokes wake: a message, an Add, a
 		// Remove, Stop and ctx's cancellation (see Run). One channel is
 		// cheaper to wait on than a select over four, on every restart.
+		s.own.Unlock()
 		<-s.wake
+		s.own.Lock()
+		s.turns++
 		if !s.settle(ctx, false) {
 			s.startAdded(ctx)
 			s.removeRequested()

@@ -166,10 +166,11 @@ var workloads = []workload{
 		what: "A service that fails as soon as it starts, restarted at once (no backoff, restart limits out of the way), " +
 			"b.N times under one supervisor.",
 		baseline: "raw is a loop that runs the service in a fresh goroutine with recover; suture is the peer the target names.",
-		profile: "Profile it with `cd bench && go test -run NONE -bench 'RestartRate/shepherd$' -cpuprofile cpu.out && go tool pprof -top cpu.out`. Each run's end is a message to the supervisor's loop, which decides the restart and hands the next run back " +
-			"to the same goroutine, waiting for that verdict: no new goroutine and no timer. What remains is about a quarter of the CPU in GC " +
-			"for the 384 B a restart allocates (the run record, its done channel, the run's cancellable context, which keeps context.Cause), " +
-			"about a fifth in the two goroutine switches of the hand-off, and one time.Now; suture's loop pays the same kind of hand-off and allocates more.",
+		profile: "Profile it with `cd bench && go test -run NONE -bench 'RestartRate/shepherd$' -cpuprofile cpu.out && go tool pprof -top cpu.out`. The goroutine of the run that ended decides the restart itself, under the lock that guards the supervisor's state, while the supervisor's loop sleeps " +
+			"(the loop takes every exit it cannot carry out without waiting: readiness, a restart of siblings): no goroutine switch, no new goroutine, no timer. " +
+			"What remains is the decision and the start of the next run: locks (the supervisor's mutex, about six times, and the event queue's: about a fifth of the CPU), " +
+			"GC and allocation of the 384 B a restart allocates (the run record, its done channel, the run's cancellable context, which keeps context.Cause), " +
+			"and one time.Now; suture hands every exit to its loop and starts a goroutine per run.",
 		metrics: []metric{restartRate, nsPerRestart},
 		targets: []target{
 			valueTarget(restartRate, "RestartRate/shepherd", "RestartRate/suture", 0.5, "shepherd ≥ 1.5× suture's restarts per second"),
