@@ -28,7 +28,8 @@ type child struct {
 	// decide it (see rerun.go).
 	decidable bool
 
-	// Owned by the supervisor's Run goroutine; cur and restartDue are
+	// Owned by the holder of the supervisor's own (its Run goroutine, or
+	// an ending run deciding its exit; see rerun.go); cur and restartDue are
 	// written under the supervisor's mu, for Run's check that no run is
 	// left and for Remove.
 	cur          *run            // the current run, nil when not running

@@ -94,6 +94,11 @@ func (s *Supervisor) settle(ctx context.Context, fatalOnly bool) bool {
 	var keep []message
 	defer func() { s.putBack(keep) }()
 	for {
+		if !fatalOnly && s.failure != nil {
+			// Failed by an exit an ending run decided (rerun.go): the loop
+			// decides nothing more, and its shutdown takes what is left.
+			return true
+		}
 		m, ok := s.next()
 		if !ok {
 			return false
@@ -154,9 +159,25 @@ func (s *Supervisor) takeExit(ctx context.Context, m message, fatalOnly bool) bo
 	if ok {
 		// An immediate restart of c takes its goroutine back.
 		c.idle = m.next
-		s.exited(ctx, c, err, r.start, r.endedAt)
+		s.judge(ctx, c, err, r)
 		m.next, c.idle = c.idle, nil
 	}
 	release(m.next)
 	return true
+}
+
+// judge carries out the verdict on run r of c, which returned err. Judging
+// calls err's own methods (Is, Unwrap), which are the user's code: a panic
+// in them is the supervisor's failure, attributed to c, not a crash of the
+// goroutine that judges (an ending run, or Run's). runtime.Goexit in them
+// is recorded the same way, though the goroutine still exits.
+func (s *Supervisor) judge(ctx context.Context, c *child, err error, r *run) {
+	judged := false
+	defer func() {
+		if !judged {
+			s.fail(exitError(c.path, recover()))
+		}
+	}()
+	s.exited(ctx, c, err, r.start, r.endedAt)
+	judged = true
 }

@@ -10,7 +10,8 @@ import (
 // channel of its own for the loop's verdict: the service's next run (an
 // immediate restart, which the loop decided as it decides every exit) or
 // nil, to end. An immediate restart so costs no new goroutine, and the
-// loop never waits for the goroutine: the hand-off is a buffered send.
+// loop never waits for the goroutine to take it: the hand-off is a
+// buffered send.
 //
 // The loop's state is guarded by s.own, which the goroutine in Run holds
 // except while it waits for a message. An ending run whose exit can be
@@ -63,8 +64,10 @@ func (s *Supervisor) runOnce(c *child, r *run, next *chan *run) (wait bool) {
 		// Posted before done is closed, so that a stop waiting on done
 		// finds this goroutine gone or unlabelled rather than blocked on
 		// the mailbox's lock, where a look for leftovers would see it.
+		// Deferred, so that done is closed even if deciding the exit
+		// here ends the goroutine (rerun.go's decideHere).
+		defer close(r.done)
 		wait = s.postExit(c, r, next, !goexit)
-		close(r.done)
 	}()
 	r.err = c.svc.Run(r.ctx())
 	returned = true
@@ -124,14 +127,30 @@ func (s *Supervisor) decideHere(m message) (wait bool) {
 		s.own.Unlock()
 		return false
 	}
+	if s.failure != nil {
+		// The supervisor failed (by an exit decided here, its loop not
+		// yet awake): it decides nothing more, and its shutdown takes
+		// this run. The exit waits in the mailbox like any other.
+		s.mu.Lock()
+		s.inbox = append(s.inbox, m)
+		s.mu.Unlock()
+		s.own.Unlock()
+		s.poke()
+		return true
+	}
+	restarted := false
+	// Deferred, so that s.own is given back even if judging ends this
+	// goroutine (runtime.Goexit in a method of the run's error).
+	defer func() {
+		s.own.Unlock()
+		if !restarted {
+			s.poke()
+		}
+	}()
 	// takeExit hands m.next the next run, or nil: either way the
 	// goroutine takes it without waiting.
 	s.takeExit(s.runCtx, m, false)
-	restarted := c.cur != nil && s.failure == nil
-	s.own.Unlock()
-	if !restarted {
-		s.poke()
-	}
+	restarted = c.cur != nil && s.failure == nil
 	return true
 }
 

@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime"
 	"runtime/pprof"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -122,6 +123,88 @@ func TestStopLandsWhileRestartingInPlace(t *testing.T) {
 			}
 			// A goroutine still restarting flaky after Run returned is
 			// what goleak, in TestMain, reports.
+		})
+	}
+}
+
+// Once a failure stopped the supervisor, no other exit is decided: b,
+// which fails after a's failure was recorded (it waits for a's event),
+// is taken by the shutdown, never restarted. Before the fix an ending
+// run could decide b's restart while the loop had not yet woken for a's
+// failure, and Snapshot then showed b restarting after Run returned.
+func TestNoRestartAfterTheSupervisorFailed(t *testing.T) {
+	errA, errB := errors.New("a failed"), errors.New("b failed")
+	for i := 0; i < 300; i++ {
+		aFailed := make(chan struct{})
+		var once sync.Once
+		var restartedB atomic.Bool
+		sup := shepherd.NewSupervisor("app", shepherd.MaxRestarts(math.MaxInt, time.Nanosecond),
+			shepherd.OnEvent(func(e shepherd.Event) {
+				switch {
+				case e.Path == "app/a" && e.State == shepherd.StateFailed:
+					once.Do(func() { close(aFailed) })
+				case e.Path == "app/b" && e.State == shepherd.StateRestarting:
+					restartedB.Store(true)
+				}
+			}))
+		gate := make(chan struct{})
+		sup.Add("a", shepherd.ServiceFunc(func(context.Context) error {
+			<-gate
+			return errA
+		}))
+		bRuns := 0
+		sup.Add("b", shepherd.ServiceFunc(func(ctx context.Context) error {
+			if bRuns++; bRuns > 1 {
+				<-ctx.Done()
+				return nil
+			}
+			close(gate)
+			<-aFailed
+			return errB
+		}), shepherd.Restart(shepherd.Always), shepherd.Backoff{})
+		err := sup.Run(context.Background())
+		if !errors.Is(err, errA) {
+			t.Fatalf("round %d: Run() = %v; want a's failure", i, err)
+		}
+		if restartedB.Load() {
+			t.Fatalf("round %d: b was restarted after the supervisor failed (Run() = %v)", i, err)
+		}
+		if st := sup.Snapshot().Children[1].State; st == shepherd.StateRestarting {
+			t.Fatalf("round %d: Snapshot shows b %v after Run returned", i, st)
+		}
+	}
+}
+
+// nilUnwrap is an error whose Unwrap panics when the error is a typed nil:
+// the supervisor calls it (through errors.Is) while it judges an exit.
+type nilUnwrap struct{ inner error }
+
+func (e *nilUnwrap) Error() string { return "nilUnwrap" }
+func (e *nilUnwrap) Unwrap() error { return e.inner }
+
+// Judging an exit calls the methods of the error the service returned:
+// user code. A panic in them is the supervisor's failure, attributed to
+// the service, whichever goroutine judged the exit: the ending run's
+// (OneForOne, after restarts in place) or the loop's (OneForAll). Before
+// the fix it killed the process on the first, and escaped from Run on the
+// second.
+func TestPanicInAnErrorMethodIsTheSupervisorsFailure(t *testing.T) {
+	for _, strategy := range []shepherd.Strategy{shepherd.OneForOne, shepherd.OneForAll} {
+		t.Run(strategy.String(), func(t *testing.T) {
+			n := 0
+			sup := shepherd.NewSupervisor("app", strategy, shepherd.MaxRestarts(math.MaxInt, time.Nanosecond))
+			sup.Add("svc", shepherd.ServiceFunc(func(context.Context) error {
+				if n++; n <= 100 {
+					return errors.New("fail")
+				}
+				var bad *nilUnwrap
+				return bad
+			}), shepherd.Restart(shepherd.Always), shepherd.Backoff{})
+			err := sup.Run(context.Background())
+			var pe *shepherd.PanicError
+			if !errors.As(err, &pe) || pe.Task != "app/svc" {
+				t.Fatalf("Run() = %v; want a *PanicError of app/svc", err)
+			}
 		})
 	}
 }
