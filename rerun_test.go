@@ -208,3 +208,101 @@ func TestPanicInAnErrorMethodIsTheSupervisorsFailure(t *testing.T) {
 		})
 	}
 }
+
+// What an ending run decides is what the loop would have decided: each
+// restart's events come in order (Failed, Restarting, Starting, Running),
+// MaxRestarts escalates, a backoff goes through the timer and the loop,
+// and a service added with StartService meanwhile starts at once.
+func TestDecisionsOfAnEndingRunMatchTheLoops(t *testing.T) {
+	errFail := errors.New("fail")
+	t.Run("events", func(t *testing.T) {
+		const restarts = 200
+		var mu sync.Mutex
+		var states []shepherd.State
+		n := 0
+		sup := shepherd.NewSupervisor("app", shepherd.MaxRestarts(math.MaxInt, time.Nanosecond),
+			shepherd.OnEvent(func(e shepherd.Event) {
+				if e.Path == "app/flaky" {
+					mu.Lock()
+					states = append(states, e.State)
+					mu.Unlock()
+				}
+			}))
+		sup.Add("flaky", shepherd.ServiceFunc(func(context.Context) error {
+			if n++; n > restarts {
+				return shepherd.ErrStopTree
+			}
+			return errFail
+		}), shepherd.Restart(shepherd.Always), shepherd.Backoff{})
+		if err := sup.Run(context.Background()); !errors.Is(err, shepherd.ErrStopTree) {
+			t.Fatalf("Run() = %v; want ErrStopTree", err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		cycle := []shepherd.State{shepherd.StateStarting, shepherd.StateRunning, shepherd.StateFailed, shepherd.StateRestarting}
+		want := len(cycle)*restarts + 3 // then Starting, Running, Stopped
+		if len(states) != want {
+			t.Fatalf("got %d events; want %d", len(states), want)
+		}
+		for i, st := range states[:len(states)-3] {
+			if st != cycle[i%len(cycle)] {
+				t.Fatalf("event %d is %v; want %v (events %v)", i, st, cycle[i%len(cycle)], states[max(0, i-4):i+1])
+			}
+		}
+	})
+	t.Run("MaxRestarts", func(t *testing.T) {
+		sup := shepherd.NewSupervisor("app", shepherd.MaxRestarts(100, time.Hour))
+		sup.Add("flaky", shepherd.ServiceFunc(func(context.Context) error { return errFail }),
+			shepherd.Restart(shepherd.Always), shepherd.Backoff{})
+		err := sup.Run(context.Background())
+		var le *shepherd.RestartLimitError
+		if !errors.As(err, &le) || le.Service != "app/flaky" || !errors.Is(err, errFail) {
+			t.Fatalf("Run() = %v; want a *RestartLimitError of app/flaky", err)
+		}
+	})
+	t.Run("backoff", func(t *testing.T) {
+		n := 0
+		sup := shepherd.NewSupervisor("app", shepherd.MaxRestarts(math.MaxInt, time.Nanosecond))
+		sup.Add("flaky", shepherd.ServiceFunc(func(context.Context) error {
+			if n++; n > 20 {
+				return shepherd.ErrStopTree
+			}
+			return errFail
+		}), shepherd.Restart(shepherd.Always), shepherd.Backoff{Min: time.Microsecond, Max: time.Microsecond})
+		if err := sup.Run(context.Background()); !errors.Is(err, shepherd.ErrStopTree) || n != 21 {
+			t.Fatalf("Run() = %v after %d runs; want ErrStopTree after 21", err, n)
+		}
+	})
+	t.Run("StartService", func(t *testing.T) {
+		var runs atomic.Int64
+		hot := make(chan struct{})
+		sup := shepherd.NewSupervisor("app", shepherd.MaxRestarts(math.MaxInt, time.Nanosecond))
+		sup.Add("flaky", shepherd.ServiceFunc(func(context.Context) error {
+			if runs.Add(1) == 200 {
+				close(hot)
+			}
+			return errFail
+		}), shepherd.Restart(shepherd.Always), shepherd.Backoff{})
+		res := make(chan error, 1)
+		go func() { res <- sup.Run(context.Background()) }()
+		<-hot
+		started := make(chan struct{})
+		err := sup.StartService("late", shepherd.ServiceFunc(func(ctx context.Context) error {
+			close(started)
+			<-ctx.Done()
+			return nil
+		}))
+		if err != nil {
+			t.Fatalf("StartService = %v", err)
+		}
+		select {
+		case <-started:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("late has not started 10 s after StartService, flaky restarted %d times", runs.Load())
+		}
+		sup.Stop(context.Background())
+		if err := <-res; err != nil && !errors.Is(err, errFail) {
+			t.Fatalf("Run() = %v; want nil or flaky's failure", err)
+		}
+	})
+}
