@@ -16,7 +16,10 @@ import (
 
 // This file owns the Supervisor type and its life: NewSupervisor, Add,
 // Stop, Run, the setup of a run (begin) and the main loop (supervise),
-// which waits on the mailbox alone and hands each message to settle.
+// which waits on the mailbox alone and hands each message to settle. The
+// loop's state has one owner at a time, the holder of own: the loop, and,
+// while the loop waits with nothing in the mailbox, an ending run deciding
+// its own exit by the same rules (rerun.go).
 
 // A Supervisor runs long-lived services as one unit: it starts them in the
 // order they were added, each once the previous one is ready; when one
