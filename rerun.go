@@ -2,6 +2,7 @@ package shepherd
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -57,6 +58,9 @@ func (s *Supervisor) runOnce(c *child, r *run, next *chan *run) (wait bool) {
 			r.err = exitError(r.path, p)
 		}
 		r.endedAt = time.Now()
+		// The run is over: goroutines it left watching its context stop
+		// now, not at the tree's stop (a no-op if a stop cancelled it).
+		r.cancel(errRunEnded)
 		goexit := !returned && p == nil
 		// A goroutine waiting for the loop is no goroutine of the
 		// service: a look for leftovers must not find it under its path.
@@ -153,6 +157,9 @@ func (s *Supervisor) decideHere(m message) (wait bool) {
 	restarted = c.cur != nil && s.failure == nil
 	return true
 }
+
+// errRunEnded is the cause of a run's context once its Run returned.
+var errRunEnded = errors.New("shepherd: the service's Run returned")
 
 // release tells a goroutine waiting on next, if any, to end.
 func release(next chan *run) {

@@ -12,6 +12,9 @@ import (
 // means the service finished; returning an error means it failed. Errors
 // that only echo ctx's cancellation are not failures. A Run that cannot
 // watch ctx (one blocked in a library call) must also implement Stopper.
+// Once Run returns, ctx is cancelled, as errgroup's is once Wait returns:
+// goroutines that Run started and left watching ctx stop then, and a
+// restart runs with a new ctx.
 type Service interface {
 	Run(ctx context.Context) error
 }
