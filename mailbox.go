@@ -150,7 +150,7 @@ func (s *Supervisor) settle(ctx context.Context, fatalOnly bool) bool {
 func (s *Supervisor) takeExit(ctx context.Context, m message, fatalOnly bool) bool {
 	c, r := m.c, m.r
 	err, ok := s.exitError(r)
-	if fatalOnly && (!ok || err == nil || errors.Is(err, ErrDoNotRestart) || c.restartsAfter(err)) {
+	if fatalOnly && (!ok || err == nil || harmless(c, err)) {
 		return false
 	}
 	s.mu.Lock()
@@ -166,17 +166,38 @@ func (s *Supervisor) takeExit(ctx context.Context, m message, fatalOnly bool) bo
 	return true
 }
 
+// harmless reports whether err, which a run of c returned, neither stops
+// nor fails the supervisor. A panic in err's methods says it does not:
+// judge then takes the exit, and reports the panic as a failure.
+func harmless(c *child, err error) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return errors.Is(err, ErrDoNotRestart) || c.restartsAfter(err)
+}
+
 // judge carries out the verdict on run r of c, which returned err. Judging
 // calls err's own methods (Is, Unwrap), which are the user's code: a panic
 // in them is the supervisor's failure, attributed to c, not a crash of the
 // goroutine that judges (an ending run, or Run's). runtime.Goexit in them
-// is recorded the same way, though the goroutine still exits.
+// is recorded the same way, but the goroutine still exits: the goroutine
+// waiting for c's next run is told to end, as takeExit will not go on. On
+// Run's own goroutine that ends Run without a return, as a Goexit in any
+// code Run calls would.
 func (s *Supervisor) judge(ctx context.Context, c *child, err error, r *run) {
 	judged := false
 	defer func() {
-		if !judged {
-			s.fail(exitError(c.path, recover()))
+		if judged {
+			return
 		}
+		p := recover()
+		if p == nil {
+			release(c.idle)
+			c.idle = nil
+		}
+		s.fail(exitError(c.path, p))
 	}()
 	s.exited(ctx, c, err, r.start, r.endedAt)
 	judged = true

@@ -58,9 +58,6 @@ func (s *Supervisor) runOnce(c *child, r *run, next *chan *run) (wait bool) {
 			r.err = exitError(r.path, p)
 		}
 		r.endedAt = time.Now()
-		// The run is over: goroutines it left watching its context stop
-		// now, not at the tree's stop (a no-op if a stop cancelled it).
-		r.cancel(errRunEnded)
 		goexit := !returned && p == nil
 		// A goroutine waiting for the loop is no goroutine of the
 		// service: a look for leftovers must not find it under its path.
@@ -88,12 +85,19 @@ func (s *Supervisor) runOnce(c *child, r *run, next *chan *run) (wait bool) {
 // exit is decided here instead, by the goroutine of the run (decideHere).
 func (s *Supervisor) postExit(c *child, r *run, next *chan *run, canWait bool) bool {
 	s.mu.Lock()
+	// A run that ended on its own is over: goroutines it left watching its
+	// context stop now, not never. A run asked to stop is left to the
+	// stop, which cancels its context once a Stopper's Stop returned: Stop
+	// may still be draining through that context (an http.Server's
+	// requests) after it made Run return.
+	ended := !r.stopped
 	if !s.open {
 		s.mu.Unlock()
+		endRun(r, ended)
 		return false
 	}
 	var ch chan *run
-	if canWait && !r.stopped && s.state == supRunning {
+	if canWait && ended && s.state == supRunning {
 		if *next == nil {
 			*next = make(chan *run, 1)
 		}
@@ -102,12 +106,21 @@ func (s *Supervisor) postExit(c *child, r *run, next *chan *run, canWait bool) b
 	m := message{c: c, r: r, next: ch}
 	if ch != nil && c.decidable && s.inboxHead == len(s.inbox) && s.own.TryLock() {
 		s.mu.Unlock()
+		endRun(r, ended)
 		return s.decideHere(m)
 	}
 	s.inbox = append(s.inbox, m)
 	s.mu.Unlock()
+	endRun(r, ended)
 	s.poke()
 	return ch != nil
+}
+
+// endRun cancels the context of r, which ended on its own if ended.
+func endRun(r *run, ended bool) {
+	if ended {
+		r.cancel(errRunEnded)
+	}
 }
 
 // decideHere decides the exit m, as the loop would have, on the goroutine

@@ -306,3 +306,27 @@ func TestDecisionsOfAnEndingRunMatchTheLoops(t *testing.T) {
 		}
 	})
 }
+
+// The same panic in a method of the error, met while another service is
+// starting (the loop then looks at exits only to find one that stops the
+// supervisor), is the supervisor's failure too. Before the fix it escaped
+// from Run.
+func TestPanicInAnErrorMethodWhileAnotherStarts(t *testing.T) {
+	slowStarted := make(chan struct{})
+	sup := shepherd.NewSupervisor("app")
+	sup.Add("bad", shepherd.ServiceFunc(func(context.Context) error {
+		<-slowStarted
+		var bad *nilUnwrap
+		return bad
+	}), shepherd.Restart(shepherd.Always), shepherd.Backoff{})
+	sup.Add("slow", shepherd.ServiceFunc(func(ctx context.Context) error {
+		close(slowStarted) // and never Ready: the loop waits for it
+		<-ctx.Done()
+		return nil
+	}), shepherd.AwaitReady(time.Minute))
+	err := sup.Run(context.Background())
+	var pe *shepherd.PanicError
+	if !errors.As(err, &pe) || pe.Task != "app/bad" {
+		t.Fatalf("Run() = %v; want a *PanicError of app/bad", err)
+	}
+}

@@ -49,12 +49,13 @@ func TestRunContextEndsWithTheRun(t *testing.T) {
 		const runs = 5
 		ended := make(chan struct{}, runs)
 		n := 0
+		deadline := time.Now().Add(10 * time.Second)
 		sup := shepherd.NewSupervisor("app")
 		sup.Add("flaky", shepherd.ServiceFunc(func(ctx context.Context) error {
 			if n++; n > 1 {
 				select {
 				case <-ended:
-				case <-time.After(10 * time.Second):
+				case <-time.After(time.Until(deadline)):
 					return errors.New("the last run's goroutine still waits on its context")
 				}
 			}
@@ -74,4 +75,60 @@ func TestRunContextEndsWithTheRun(t *testing.T) {
 			t.Fatalf("Run() = %v; want ErrStopTree", err)
 		}
 	})
+}
+
+// drainer is a Stopper whose Stop makes Run return and then goes on
+// draining through Run's context, as an http.Server's Shutdown does with
+// requests whose context derives from it.
+type drainer struct {
+	quit     chan struct{}
+	returned chan struct{}
+	runCtx   chan context.Context
+	started  chan struct{}
+	cut      chan error // what Stop saw while it drained: nil, or the cause that cut it
+}
+
+func (d *drainer) Run(ctx context.Context) error {
+	d.runCtx <- ctx
+	close(d.started)
+	<-d.quit
+	close(d.returned)
+	return nil
+}
+
+func (d *drainer) Stop(context.Context) error {
+	ctx := <-d.runCtx
+	close(d.quit)
+	<-d.returned
+	// The drain: Run has returned, and its context must hold until Stop
+	// returns. On the broken code it was cancelled microseconds after Run
+	// returned, well inside this window.
+	select {
+	case <-ctx.Done():
+		d.cut <- context.Cause(ctx)
+	case <-time.After(100 * time.Millisecond):
+		d.cut <- nil
+	}
+	return nil
+}
+
+// A Stopper's Run context is cancelled only after its Stop returned, even
+// though Stop made Run return first: the cancellation of a run that ended
+// on its own does not apply to a run that was asked to stop.
+func TestStopperDrainsThroughRunsContextAfterRunReturned(t *testing.T) {
+	d := &drainer{quit: make(chan struct{}), returned: make(chan struct{}),
+		runCtx: make(chan context.Context, 1), started: make(chan struct{}), cut: make(chan error, 1)}
+	sup := shepherd.NewSupervisor("app")
+	sup.Add("server", d)
+	ctx, cancel := context.WithCancel(context.Background())
+	res := make(chan error, 1)
+	go func() { res <- sup.Run(ctx) }()
+	<-d.started
+	cancel()
+	if err := <-res; err != nil {
+		t.Fatalf("Run() = %v; want nil", err)
+	}
+	if cause := <-d.cut; cause != nil {
+		t.Errorf("Run's context was cancelled while Stop drained (cause: %v); want it held until Stop returned", cause)
+	}
 }
