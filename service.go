@@ -12,9 +12,10 @@ import (
 // means the service finished; returning an error means it failed. Errors
 // that only echo ctx's cancellation are not failures. A Run that cannot
 // watch ctx (one blocked in a library call) must also implement Stopper.
-// Once Run returns, ctx is cancelled, as errgroup's is once Wait returns:
-// goroutines that Run started and left watching ctx stop then, and a
-// restart runs with a new ctx.
+// Once Run returns on its own, ctx is cancelled, as errgroup's is once
+// Wait returns: goroutines that Run started and left watching ctx stop
+// then, and a restart runs with a new ctx. A Run asked to stop keeps ctx
+// until the stop cancels it (for a Stopper, once Stop returned).
 type Service interface {
 	Run(ctx context.Context) error
 }
