@@ -137,13 +137,10 @@ func endRun(r *run, ended bool) {
 // failed, the service is done, another message came) is left to it: it is
 // woken, and takes s.own once it is released here.
 func (s *Supervisor) decideHere(m message) (wait bool) {
+	// m.r is still c's current run: only the holder of s.own replaces or
+	// stops a run, and postExit found m.r not stopped with its exit not
+	// yet posted, so settle's check for a stale exit has nothing to find.
 	c := m.c
-	if c.cur != m.r {
-		// Handled already, by a start, a stop or a restart: the rule of
-		// settle, kept although the loop cannot have done so while idle.
-		s.own.Unlock()
-		return false
-	}
 	if s.failure != nil {
 		// The supervisor failed (by an exit decided here, its loop not
 		// yet awake): it decides nothing more, and its shutdown takes
